@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per stage of the data path: SQLite → SQL text (SQLiteDump) → gzip (Compression)
+// → sink (ChunkIO files/stdout, ObjectStore uploads). The CLI only wires stages together.
+let package = Package(
+    name: "Backstream",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "backstream", targets: ["backstream"]),
+        .library(name: "SQLiteDump", targets: ["SQLiteDump"]),
+        .library(name: "Compression", targets: ["Compression"]),
+        .library(name: "ObjectStore", targets: ["ObjectStore"]),
+        .library(name: "ChunkIO", targets: ["ChunkIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibdeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "ChunkIO"),
+        .target(name: "SQLiteDump", dependencies: ["CSQLite", "ChunkIO"]),
+        .target(name: "Compression", dependencies: ["CLibdeflate", "CZlib", "ChunkIO"]),
+        .target(name: "ObjectStore", dependencies: [
+            "CCurl", "ChunkIO", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "backstream", dependencies: [
+            "SQLiteDump", "Compression", "ChunkIO", "ObjectStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["CSQLite"], path: "Tests/TestSupport"),
+        .testTarget(name: "ChunkIOTests", dependencies: ["ChunkIO", "TestSupport"]),
+        .testTarget(name: "SQLiteDumpTests", dependencies: ["SQLiteDump", "ChunkIO", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "ChunkIO", "TestSupport"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "ChunkIO", "TestSupport"],
+                    resources: [.copy("Resources")]),
+        .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A bounded FIFO between threads. `put` blocks when full, `take` blocks when empty and returns
+/// nil once the queue is closed and drained. `fail` wakes everyone with an error.
+public final class BlockingQueue<Element>: @unchecked Sendable {
+    private var items: [Element?]
+    private var head = 0
+    private var stored = 0
+    private var closed = false
+    private var failure: Error?
+    private let condition = NSCondition()
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a queue needs room for at least one element")
+        self.capacity = capacity
+        self.items = Array(repeating: nil, count: capacity)
+    }
+
+    public func put(_ element: Element) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while stored == capacity && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        precondition(!closed, "put after close")
+        items[(head + stored) % capacity] = element
+        stored += 1
+        condition.broadcast()
+    }
+
+    public func take() throws -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while stored == 0 && !closed && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        if stored == 0 { return nil }
+        let element = items[head]
+        items[head] = nil
+        head = (head + 1) % capacity
+        stored -= 1
+        condition.broadcast()
+        return element
+    }
+
+    public func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func fail(_ error: Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes chunks to a file descriptor. A file output goes to a temporary name beside the target
+/// and is renamed into place only by `finish`, so a failed or interrupted run leaves nothing.
+public final class FileSink: ChunkSink {
+    private var fd: Int32
+    private let displayPath: String
+    private let temporaryPath: String?
+    private let finalPath: String?
+    public private(set) var bytesWritten: Int = 0
+
+    private init(fd: Int32, displayPath: String, temporaryPath: String?, finalPath: String?) {
+        self.fd = fd
+        self.displayPath = displayPath
+        self.temporaryPath = temporaryPath
+        self.finalPath = finalPath
+    }
+
+    /// Standard output; never closed by the sink.
+    public static func standardOutput() -> FileSink {
+        FileSink(fd: 1, displayPath: "standard output", temporaryPath: nil, finalPath: nil)
+    }
+
+    /// A file at `path`, created through a temporary sibling `.<name>.tmp-<pid>`.
+    public static func atomicFile(at path: String) throws -> FileSink {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else {
+            throw OutputError(code: .cannotCreate, path: path, reason: "the path names a folder, not a file")
+        }
+        let temp = (dir.isEmpty ? "" : dir + "/") + ".\(name).tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw OutputError(code: .cannotCreate, path: path, reason: String(cString: strerror(errno)))
+        }
+        return FileSink(fd: fd, displayPath: path, temporaryPath: temp, finalPath: path)
+    }
+
+    public func write(_ chunk: Chunk) throws {
+        defer { chunk.recycle() }
+        try writeAll(chunk.bytes)
+    }
+
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(fd, p, left)
+            if n < 0 {
+                let err = errno
+                if err == EINTR { continue }
+                if err == EPIPE { throw OutputError(code: .brokenPipe, path: displayPath, reason: "EPIPE") }
+                throw OutputError(code: .writeFailed, path: displayPath, reason: String(cString: strerror(err)))
+            }
+            p += n
+            left -= n
+            bytesWritten += n
+        }
+    }
+
+    public func finish() throws {
+        guard let temporaryPath, let finalPath else { return }
+        if fsync(fd) != 0 {
+            let reason = String(cString: strerror(errno))
+            abort(OutputError(code: .writeFailed, path: displayPath, reason: reason))
+            throw OutputError(code: .writeFailed, path: displayPath, reason: reason)
+        }
+        close(fd)
+        fd = -1
+        if rename(temporaryPath, finalPath) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw OutputError(code: .cannotRename, path: finalPath, reason: reason)
+        }
+    }
+
+    public func abort(_ error: Error) {
+        guard let temporaryPath else { return }
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+    }
+
+    deinit {
+        if temporaryPath != nil, fd >= 0 { close(fd) }
+    }
+}
