@@ -153,7 +153,10 @@ struct SchemaPlan {
         var ordered: [TableSpec] = []
         var placed: Set<String> = []
         while !remaining.isEmpty {
-            let index = remaining.firstIndex { $0.1.isSubset(of: placed) } ?? 0
+            // In a cycle, take the table waiting on the fewest others: it is inside the cycle
+            // rather than a child hanging off it.
+            let index = remaining.firstIndex { $0.1.isSubset(of: placed) }
+                ?? remaining.indices.min { remaining[$0].1.subtracting(placed).count < remaining[$1].1.subtracting(placed).count } ?? 0
             let (spec, _) = remaining.remove(at: index)
             ordered.append(spec)
             placed.insert(spec.name.lowercased())

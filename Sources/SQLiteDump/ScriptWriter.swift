@@ -56,8 +56,10 @@ struct ScriptWriter {
     }
 
     mutating func body() throws {
+        // Every table exists before any row arrives: with foreign keys enforced (D1), a child row
+        // needs its parent table even when the parent rows come later (cycles).
+        for table in plan.tables { try writer.write(Self.statement(table.sql)) }
         for table in plan.tables {
-            try writer.write(Self.statement(table.sql))
             if table.hasData { try rows(of: table) }
             tablesDone += 1
         }
