@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The whole dump runs inside one read transaction, so other connections may keep writing
 /// (WAL) or wait (rollback journal) without the script ever mixing two states.
-public final class Dumper {
+/// Used by one thread at a time; it may be created on one thread and run on another.
+public final class Dumper: @unchecked Sendable {
     private let connection: Connection
     private let options: DumpOptions
     private let databasePath: String
