@@ -24,6 +24,7 @@ public final class Statement {
     public func reset() { sqlite3_reset(handle) }
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
     @inline(__always) public func type(_ i: Int32) -> Int32 { sqlite3_column_type(handle, i) }
     @inline(__always) public func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
     @inline(__always) public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }

@@ -1,0 +1,58 @@
+/// A growable byte buffer with a read cursor, for the loader's pending input and scratch space.
+/// Raw memory, so pointers into it stay valid until the next append or compaction.
+struct ByteBuffer {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    private(set) var start = 0
+    private(set) var end = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    func free() { base.deallocate() }
+
+    var count: Int { end - start }
+    var isEmpty: Bool { end == start }
+    var readPointer: UnsafeRawPointer { UnsafeRawPointer(base + start) }
+
+    mutating func consume(_ n: Int) {
+        start += n
+        if start == end { start = 0; end = 0 }
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count)
+        if let src = bytes.baseAddress { (base + end).copyMemory(from: src, byteCount: bytes.count) }
+        end += bytes.count
+    }
+
+    /// Makes room for `n` more bytes, moving unread bytes to the front first.
+    mutating func reserve(_ n: Int) {
+        if capacity - end >= n { return }
+        if start > 0 {
+            (base).copyMemory(from: base + start, byteCount: end - start)
+            end -= start
+            start = 0
+            if capacity - end >= n { return }
+        }
+        var newCapacity = capacity * 2
+        while newCapacity - end < n { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        grown.copyMemory(from: base, byteCount: end)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    /// Scratch use: drop everything.
+    mutating func removeAll() { start = 0; end = 0 }
+
+    /// Scratch use: append one byte.
+    mutating func append(byte: UInt8) {
+        reserve(1)
+        base.storeBytes(of: byte, toByteOffset: end, as: UInt8.self)
+        end += 1
+    }
+}
