@@ -66,8 +66,21 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
 
     func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
+        do {
+            try append(chunk.bytes)
+        } catch {
+            // Clean up at once rather than trust every caller to call abort.
+            if !closed {
+                closed = true
+                stopAndAbortRemote(error)
+            }
+            throw error
+        }
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer) throws {
         if let failure = lock.withLock({ failure }) { throw failure }
-        var rest = chunk.bytes
+        var rest = bytes
         while !rest.isEmpty {
             // A full buffer is sent only once more bytes arrive: if the stream ends exactly at a
             // part boundary, the last part must still carry data (and one part means PutObject).

@@ -91,18 +91,24 @@ func testBytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
     return bytes
 }
 
-/// Feeds `bytes` to `sink` in chunks of `chunkSize`, then finishes it.
-func stream(_ bytes: [UInt8], into sink: ChunkSink, chunkSize: Int = 300_007) throws {
+/// Feeds `bytes` to `sink` in chunks of `chunkSize`, then finishes it; aborts it on failure, as
+/// the backup pipeline does.
+func stream(_ bytes: [UInt8], into sink: ChunkSink, chunkSize: Int = 300_007, finish: Bool = true) throws {
     let pool = ChunkPool(size: 2, chunkCapacity: chunkSize)
     var offset = 0
-    while offset < bytes.count {
-        let chunk = try pool.take()
-        let n = min(chunkSize, bytes.count - offset)
-        bytes[offset..<offset + n].withUnsafeBytes { _ = chunk.append($0) }
-        offset += n
-        try sink.write(chunk)
+    do {
+        while offset < bytes.count {
+            let chunk = try pool.take()
+            let n = min(chunkSize, bytes.count - offset)
+            bytes[offset..<offset + n].withUnsafeBytes { _ = chunk.append($0) }
+            offset += n
+            try sink.write(chunk)
+        }
+    } catch {
+        sink.abort(error)
+        throw error
     }
-    try sink.finish()
+    if finish { try sink.finish() }
 }
 
 /// Collects what a store's `get` streams.
