@@ -166,7 +166,9 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     func error(for response: HTTPResponse, key: String?) -> ObjectStoreError {
         let xml = S3XML(response.body)
         let code = xml.first("Code") ?? (response.status == 404 ? "NotFound" : "HTTP \(response.status)")
+        // HEAD answers carry no body, so a 403 there cannot say whether the key or the policy is wrong.
         let message = xml.first("Message")
+            ?? (response.status == 403 ? "no detail in the answer; the credentials are wrong or lack permission" : nil)
         let cause = message.map { "\(code): \($0)" } ?? code
         let kind: ObjectStoreError.Code
         switch code {
