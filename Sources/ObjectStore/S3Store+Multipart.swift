@@ -40,10 +40,15 @@ extension S3Store {
             + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }.joined()
             + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
-        _ = try configuration.retry.run { _ in
-            try body.withUnsafeBytes { raw in
-                try request("POST", key: key, query: [(name: "uploadId", value: uploadId)],
-                            headers: [("Content-Type", "application/xml")], body: raw)
+        try configuration.retry.run { attempt in
+            do {
+                _ = try body.withUnsafeBytes { raw in
+                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)],
+                                headers: [("Content-Type", "application/xml")], body: raw)
+                }
+            } catch let error as ObjectStoreError where attempt > 0 && error.serverCode == "NoSuchUpload" {
+                // An earlier attempt completed the upload but its answer was lost on the way back.
+                guard let info = try head(key: key), info.etag?.hasSuffix("-\(etags.count)\"") == true else { throw error }
             }
         }
     }

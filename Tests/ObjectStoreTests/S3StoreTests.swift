@@ -38,6 +38,7 @@ struct S3StoreTests {
         let sink = CollectingSink()
         try store.get(key: key, into: sink)
         #expect(sink.finished && sink.bytes == bytes)
+        #expect(sink.chunks == (size + (1 << 20) - 1) >> 20)  // streamed in 1 MiB chunks
         #expect(try store.listMultipartUploads(prefix: "").isEmpty)
     }
 
