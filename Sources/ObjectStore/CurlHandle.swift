@@ -1,0 +1,199 @@
+import CCurl
+import ChunkIO
+import Foundation
+
+struct HTTPRequest {
+    var method: String
+    var url: String
+    var headers: [(name: String, value: String)]
+}
+
+struct HTTPResponse {
+    var status: Int
+    /// Lower-case names; a repeated header keeps its last value.
+    var headers: [String: String]
+    /// Empty when the body was streamed to a sink.
+    var body: [UInt8]
+}
+
+/// Where a response body goes when it is not collected: chunks from `pool` handed to `sink`.
+final class BodyStream {
+    let sink: ChunkSink
+    let pool: ChunkPool
+    var current: Chunk?
+    var delivered = 0
+    var failure: Error?
+
+    init(sink: ChunkSink, pool: ChunkPool) {
+        self.sink = sink
+        self.pool = pool
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            let chunk = try current ?? pool.take()
+            current = chunk
+            let n = chunk.append(rest)
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            delivered += n
+            if chunk.isFull {
+                current = nil
+                try sink.write(chunk)
+            }
+        }
+    }
+
+    func flush() throws {
+        if let chunk = current {
+            current = nil
+            if chunk.count > 0 { try sink.write(chunk) } else { chunk.recycle() }
+        }
+    }
+}
+
+/// State one transfer shares with curl's C callbacks, passed as an opaque pointer.
+final class Transfer {
+    let body: UnsafeRawBufferPointer
+    var offset = 0
+    var status = 0
+    var headers: [String: String] = [:]
+    var collected: [UInt8] = []
+    let stream: BodyStream?
+
+    init(body: UnsafeRawBufferPointer, stream: BodyStream?) {
+        self.body = body
+        self.stream = stream
+    }
+
+    var isSuccess: Bool { (200..<300).contains(status) }
+}
+
+private func curlRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                      _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let buffer, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let n = min(size * count, transfer.body.count - transfer.offset)
+    if n > 0, let base = transfer.body.baseAddress {
+        UnsafeMutableRawPointer(buffer).copyMemory(from: base + transfer.offset, byteCount: n)
+        transfer.offset += n
+    }
+    return n
+}
+
+private func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                       _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+    // Error bodies are always collected: they carry the S3 error code.
+    if let stream = transfer.stream, transfer.isSuccess {
+        do {
+            try stream.append(bytes)
+        } catch {
+            stream.failure = error
+            return 0
+        }
+    } else if transfer.collected.count < 16 * 1024 * 1024 {
+        transfer.collected.append(contentsOf: bytes)
+    }
+    return size * count
+}
+
+private func curlHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                        _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+    if line.hasPrefix("HTTP/") {
+        // A new status line (after 100 Continue, say) starts a fresh header block.
+        let fields = line.split(separator: " ")
+        transfer.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+        transfer.headers = [:]
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        transfer.headers[name] = value
+    }
+    return size * count
+}
+
+// 3 is CURL_GLOBAL_DEFAULT, a macro Swift does not import.
+private let curlGlobalInit: Bool = curl_global_init(3) == CURLE_OK
+
+/// One libcurl easy handle. Not thread-safe: one per worker, reused so connections stay open.
+final class CurlHandle {
+    private let handle: UnsafeMutableRawPointer
+    /// curl keeps this pointer after setopt, so it lives as long as the handle.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    init() throws {
+        guard curlGlobalInit, let handle = curl_easy_init() else {
+            throw ObjectStoreError(.localFailure, store: "libcurl", key: nil, cause: "cannot initialise libcurl")
+        }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Performs one request. HTTP errors come back as a response; transport failures throw.
+    func perform(_ request: HTTPRequest, body: UnsafeRawBufferPointer, stream: BodyStream? = nil,
+                 connectTimeout: TimeInterval, stallTimeout: TimeInterval, store: String, key: String?) throws -> HTTPResponse {
+        let transfer = Transfer(body: body, stream: stream)
+        var list: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(list) }
+        // Expect: 100-continue would cost a round trip per part; the server answers errors anyway.
+        for (name, value) in request.headers + [("Expect", "")] {
+            list = curl_slist_append(list, value.isEmpty ? "\(name):" : "\(name): \(value)")
+        }
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+        backstream_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        backstream_curl_setopt_str(handle, CURLOPT_URL, request.url)
+        backstream_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        backstream_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
+        backstream_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        backstream_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout)))
+        backstream_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        backstream_curl_setopt_write(handle, curlWrite)
+        backstream_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
+        backstream_curl_setopt_header(handle, curlHeader)
+        backstream_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
+        switch request.method {
+        case "GET": backstream_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case "HEAD": backstream_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        default:
+            backstream_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            if request.method != "DELETE" || body.count > 0 {
+                backstream_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+                backstream_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
+                backstream_curl_setopt_read(handle, curlRead)
+                backstream_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
+            }
+        }
+        let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+        if let failure = stream?.failure { throw failure }
+        guard code == CURLE_OK else { throw transportError(code, store: store, key: key) }
+        var status = 0
+        backstream_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.collected)
+    }
+
+    private func transportError(_ code: CURLcode, store: String, key: String?) -> ObjectStoreError {
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_PROXY:
+            return ObjectStoreError(.unreachable, store: store, key: key, cause: detail)
+        case CURLE_OPERATION_TIMEDOUT:
+            return ObjectStoreError(.timeout, store: store, key: key, cause: detail)
+        default:
+            return ObjectStoreError(.connectionLost, store: store, key: key, cause: detail)
+        }
+    }
+}

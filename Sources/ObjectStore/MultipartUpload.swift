@@ -1,0 +1,206 @@
+import ChunkIO
+import Foundation
+
+/// One part's bytes. Owned by exactly one thread at a time (producer, then a worker).
+final class PartBuffer: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit { base.deallocate() }
+
+    var isFull: Bool { count == capacity }
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+/// Streams an object of unknown length to S3 as equal-sized parts, at most
+/// `maxConcurrentParts` in flight, each worker on its own thread with its own curl handle.
+///
+/// Memory is `(maxConcurrentParts + 1) × partSize`, whatever the object's size. A stream that
+/// fits in one part becomes a single PutObject; a failed or aborted upload is aborted on the
+/// server, so no parts are left behind and nothing appears at the key.
+final class MultipartUpload: ObjectUpload, @unchecked Sendable {
+    private let store: S3Store
+    private let key: String
+    private let metadata: [String: String]
+    private let contentType: String
+    let partSize: Int
+    private let workerCount: Int
+    private let maxBuffers: Int
+    private let freeBuffers: BlockingQueue<PartBuffer>
+    private var createdBuffers = 0
+    private var current: PartBuffer?
+    private var partsQueued = 0
+    private var uploadId: String?
+    private var jobs: BlockingQueue<(number: Int, buffer: PartBuffer)>?
+    private let workersDone = DispatchGroup()
+    private let lock = NSLock()
+    private var etags: [Int: String] = [:]
+    private var failure: Error?
+    private var closed = false
+
+    init(store: S3Store, key: String, metadata: [String: String], contentType: String, partSize: Int) {
+        self.store = store
+        self.key = key
+        self.metadata = metadata
+        self.contentType = contentType
+        self.partSize = partSize
+        workerCount = store.configuration.maxConcurrentParts
+        // One buffer filling while the workers send theirs.
+        maxBuffers = workerCount + 1
+        freeBuffers = BlockingQueue(capacity: maxBuffers)
+    }
+
+    /// The smallest whole number of MiB (at least `defaultSize`) that fits `sizeHint` in 10,000 parts.
+    static func partSize(sizeHint: Int?, defaultSize: Int) -> Int {
+        let mebibyte = 1 << 20
+        guard let hint = sizeHint, hint > 0 else { return defaultSize }
+        let needed = (hint + S3Configuration.maximumParts - 1) / S3Configuration.maximumParts
+        return max(defaultSize, (needed + mebibyte - 1) / mebibyte * mebibyte)
+    }
+
+    func write(_ chunk: Chunk) throws {
+        defer { chunk.recycle() }
+        do {
+            try append(chunk.bytes)
+        } catch {
+            // Clean up at once rather than trust every caller to call abort.
+            if !closed {
+                closed = true
+                stopAndAbortRemote(error)
+            }
+            throw error
+        }
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+        var rest = bytes
+        while !rest.isEmpty {
+            // A full buffer is sent only once more bytes arrive: if the stream ends exactly at a
+            // part boundary, the last part must still carry data (and one part means PutObject).
+            if let full = current, full.isFull {
+                current = nil
+                try send(full)
+            }
+            let buffer = try current ?? takeBuffer()
+            current = buffer
+            let n = min(rest.count, buffer.capacity - buffer.count)
+            if let source = rest.baseAddress {
+                (buffer.base + buffer.count).copyMemory(from: source, byteCount: n)
+            }
+            buffer.count += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    func finish() throws {
+        precondition(!closed, "finish after finish or abort")
+        closed = true
+        do {
+            guard let uploadId else {
+                let body = current?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                try store.putObject(key: key, body: body, metadata: metadata, contentType: contentType, handle: nil)
+                return
+            }
+            if let last = current {
+                current = nil
+                try send(last)
+            }
+            jobs?.close()
+            workersDone.wait()
+            if let failure = lock.withLock({ failure }) { throw failure }
+            let ordered = try (1...partsQueued).map { number in
+                guard let etag = lock.withLock({ etags[number] }) else {
+                    throw ObjectStoreError(.serverError, store: store.displayName, key: key, cause: "part \(number) has no ETag")
+                }
+                return etag
+            }
+            try store.completeMultipartUpload(key: key, uploadId: uploadId, etags: ordered)
+        } catch {
+            stopAndAbortRemote(error)
+            throw error
+        }
+    }
+
+    func abort(_ error: Error) {
+        guard !closed else { return }
+        closed = true
+        stopAndAbortRemote(error)
+    }
+
+    // MARK: Internals
+
+    private func takeBuffer() throws -> PartBuffer {
+        if createdBuffers < maxBuffers {
+            createdBuffers += 1
+            return PartBuffer(capacity: partSize)
+        }
+        guard let buffer = try freeBuffers.take() else {
+            throw ObjectStoreError(.aborted, store: store.displayName, key: key, cause: "the part buffers were released")
+        }
+        buffer.count = 0
+        return buffer
+    }
+
+    private func send(_ buffer: PartBuffer) throws {
+        if uploadId == nil { try start() }
+        guard partsQueued < S3Configuration.maximumParts else {
+            throw ObjectStoreError(.invalidArgument, store: store.displayName, key: key,
+                                   cause: "the stream needs more than 10,000 parts of \(partSize) bytes; pass a larger size hint")
+        }
+        partsQueued += 1
+        try jobs?.put((partsQueued, buffer))
+    }
+
+    private func start() throws {
+        uploadId = try store.createMultipartUpload(key: key, metadata: metadata, contentType: contentType)
+        let queue = BlockingQueue<(number: Int, buffer: PartBuffer)>(capacity: maxBuffers)
+        jobs = queue
+        for index in 0..<workerCount {
+            workersDone.enter()
+            let thread = Thread { [self] in
+                runWorker(queue)
+                workersDone.leave()
+            }
+            thread.name = "backstream-part-\(index)"
+            thread.start()
+        }
+    }
+
+    private func runWorker(_ queue: BlockingQueue<(number: Int, buffer: PartBuffer)>) {
+        do {
+            guard let uploadId else { return }
+            let handle = try CurlHandle()
+            while let job = try queue.take() {
+                let etag = try store.uploadPart(key: key, uploadId: uploadId, number: job.number,
+                                                body: job.buffer.bytes, handle: handle)
+                lock.withLock { etags[job.number] = etag }
+                try freeBuffers.put(job.buffer)
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func fail(_ error: Error) {
+        lock.withLock { if failure == nil { failure = error } }
+        jobs?.fail(error)
+        freeBuffers.fail(error)
+    }
+
+    private func stopAndAbortRemote(_ error: Error) {
+        fail(error)
+        workersDone.wait()
+        current = nil
+        if let uploadId {
+            // Best effort: if this fails too, listMultipartUploads shows the upload for clean-up.
+            try? store.abortMultipartUpload(key: key, uploadId: uploadId)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ChunkIO
+import Foundation
+
+/// What a store knows about one object. `metadata` holds the user metadata without its
+/// `x-amz-meta-` prefix, keys in lower case.
+public struct ObjectInfo: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+    public var lastModified: Date
+    public var etag: String?
+    public var metadata: [String: String]
+
+    public init(key: String, size: Int, lastModified: Date, etag: String?, metadata: [String: String]) {
+        self.key = key
+        self.size = size
+        self.lastModified = lastModified
+        self.etag = etag
+        self.metadata = metadata
+    }
+}
+
+/// A flat namespace of immutable objects: S3-compatible storage or a local folder.
+///
+/// Calls block the calling thread; run them off Swift's cooperative pool.
+public protocol ObjectStore: Sendable {
+    /// Where the objects live, for messages (`s3://bucket`, `folder /abs/path`); never a secret.
+    var displayName: String { get }
+    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws
+    /// A sink whose bytes become the object at `key` when `finish()` returns; `abort(_:)` leaves nothing.
+    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload
+    /// Streams the object into `sink` chunk by chunk, then calls `sink.finish()`.
+    func get(key: String, into sink: ChunkSink) throws
+    /// nil when there is no object at `key`.
+    func head(key: String) throws -> ObjectInfo?
+    /// Every object whose key starts with `prefix`, sorted by key. S3 listings carry no metadata.
+    func list(prefix: String) throws -> [ObjectInfo]
+    func delete(keys: [String]) throws
+}
+
+/// An object being written. Chunks may have any size; nothing is visible before `finish()`.
+public protocol ObjectUpload: ChunkSink {}
+
+extension ObjectStore {
+    /// `list(prefix:)` with each object's metadata filled in (one `head` per object on S3).
+    public func listWithMetadata(prefix: String) throws -> [ObjectInfo] {
+        try list(prefix: prefix).compactMap { info in
+            if !info.metadata.isEmpty { return info }
+            return try head(key: info.key)
+        }
+    }
+}

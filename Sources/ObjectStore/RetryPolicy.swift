@@ -1,0 +1,35 @@
+import Foundation
+
+/// Capped exponential backoff with full jitter: attempt n waits a random time in
+/// `0...min(maxDelay, baseDelay * 2^n)`, so many clients throttled together spread out.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int
+    public var baseDelay: TimeInterval
+    public var maxDelay: TimeInterval
+
+    public init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.25, maxDelay: TimeInterval = 20) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    public static let standard = RetryPolicy()
+
+    func delay(beforeRetry attempt: Int) -> TimeInterval {
+        let ceiling = min(maxDelay, baseDelay * pow(2, Double(min(attempt, 30))))
+        return ceiling > 0 ? Double.random(in: 0...ceiling) : 0
+    }
+
+    /// Runs `body` until it succeeds, throws an error that is not retryable, or runs out of attempts.
+    func run<T>(_ body: (_ attempt: Int) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body(attempt)
+            } catch let error as ObjectStoreError where error.isRetryable && attempt + 1 < maxAttempts {
+                Thread.sleep(forTimeInterval: delay(beforeRetry: attempt))
+                attempt += 1
+            }
+        }
+    }
+}

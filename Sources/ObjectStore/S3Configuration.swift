@@ -1,0 +1,85 @@
+import Foundation
+
+/// Where an S3-compatible service is and how to talk to it.
+public struct S3Configuration: Sendable {
+    /// Scheme, host and optional port, no path: `https://s3.us-east-1.amazonaws.com`.
+    public var endpoint: String
+    public var region: String
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+    /// Parts in flight at once for a multipart upload.
+    public var maxConcurrentParts: Int
+    /// Part size when the caller gives no size hint (at least 5 MiB).
+    public var defaultPartSize: Int
+    public var retry: RetryPolicy
+    public var connectTimeout: TimeInterval
+    /// A transfer that moves no byte for this long is abandoned (and retried).
+    public var stallTimeout: TimeInterval
+
+    public static let minimumPartSize = 5 * 1024 * 1024
+    public static let maximumParts = 10_000
+
+    public init(endpoint: String, region: String, accessKeyId: String, secretAccessKey: String,
+                sessionToken: String? = nil, maxConcurrentParts: Int? = nil,
+                defaultPartSize: Int = 8 * 1024 * 1024, retry: RetryPolicy = .standard,
+                connectTimeout: TimeInterval = 10, stallTimeout: TimeInterval = 60) {
+        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.region = region
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        // R2 throttles parallel part uploads of one object sooner than S3 does.
+        let isR2 = endpoint.contains(".r2.cloudflarestorage.com")
+        self.maxConcurrentParts = max(1, maxConcurrentParts ?? (isR2 ? 2 : 4))
+        self.defaultPartSize = max(Self.minimumPartSize, defaultPartSize)
+        self.retry = retry
+        self.connectTimeout = connectTimeout
+        self.stallTimeout = stallTimeout
+    }
+
+    public var credentials: Credentials {
+        Credentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken)
+    }
+
+    /// AWS S3 (or any S3-compatible service via `AWS_ENDPOINT_URL`) from the usual variables:
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (us-east-1).
+    public static func fromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
+        let region = nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? "us-east-1"
+        let endpoint = nonEmpty(environment["AWS_ENDPOINT_URL_S3"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL"])
+            ?? "https://s3.\(region).amazonaws.com"
+        let (id, secret) = try keys(environment, id: "AWS_ACCESS_KEY_ID", secret: "AWS_SECRET_ACCESS_KEY", store: "S3")
+        return S3Configuration(endpoint: endpoint, region: region, accessKeyId: id, secretAccessKey: secret,
+                               sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]))
+    }
+
+    /// Cloudflare R2: endpoint from R2_ACCOUNT_ID, region `auto`, keys from R2_ACCESS_KEY_ID and
+    /// R2_SECRET_ACCESS_KEY (falling back to the AWS_* names).
+    public static func r2FromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
+        guard let account = nonEmpty(environment["R2_ACCOUNT_ID"]) else {
+            throw ObjectStoreError(.missingConfiguration, store: "R2", key: nil,
+                                   cause: "R2_ACCOUNT_ID is not set; set it to the Cloudflare account id that owns the bucket")
+        }
+        let id = nonEmpty(environment["R2_ACCESS_KEY_ID"]) ?? environment["AWS_ACCESS_KEY_ID"]
+        let secret = nonEmpty(environment["R2_SECRET_ACCESS_KEY"]) ?? environment["AWS_SECRET_ACCESS_KEY"]
+        let (key, secretKey) = try keys(["ID": id ?? "", "SECRET": secret ?? ""], id: "ID", secret: "SECRET", store: "R2",
+                                        names: ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"))
+        return S3Configuration(endpoint: "https://\(account).r2.cloudflarestorage.com", region: "auto",
+                               accessKeyId: key, secretAccessKey: secretKey)
+    }
+
+    private static func keys(_ environment: [String: String], id: String, secret: String, store: String,
+                             names: (String, String)? = nil) throws -> (String, String) {
+        let (idName, secretName) = names ?? (id, secret)
+        guard let accessKey = nonEmpty(environment[id]), let secretKey = nonEmpty(environment[secret]) else {
+            throw ObjectStoreError(.missingConfiguration, store: store, key: nil,
+                                   cause: "\(idName) and \(secretName) must both be set to an access key of the bucket")
+        }
+        return (accessKey, secretKey)
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+}

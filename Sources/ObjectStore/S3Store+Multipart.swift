@@ -1,0 +1,99 @@
+import Foundation
+
+/// A multipart upload the server still holds parts for.
+public struct PendingMultipartUpload: Sendable, Equatable {
+    public var key: String
+    public var uploadId: String
+}
+
+extension S3Store {
+    func createMultipartUpload(key: String, metadata: [String: String], contentType: String) throws -> String {
+        let headers = [("Content-Type", contentType)] + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
+        let response = try configuration.retry.run { _ in
+            try request("POST", key: key, query: [(name: "uploads", value: "")], headers: headers)
+        }
+        guard let uploadId = S3XML(response.body).first("UploadId"), !uploadId.isEmpty else {
+            throw ObjectStoreError(.serverError, store: displayName, key: key,
+                                   cause: "CreateMultipartUpload answered without an UploadId")
+        }
+        return uploadId
+    }
+
+    /// Uploads one part with retries on `handle`; returns its ETag.
+    func uploadPart(key: String, uploadId: String, number: Int, body: UnsafeRawBufferPointer,
+                    handle: CurlHandle) throws -> String {
+        let headers = [("Content-MD5", Self.md5Base64(body))]
+        let query = [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadId)]
+        let response = try configuration.retry.run { _ in
+            try request("PUT", key: key, query: query, headers: headers, body: body, handle: handle)
+        }
+        guard let etag = response.headers["etag"] else {
+            throw ObjectStoreError(.serverError, store: displayName, key: key, cause: "part \(number) was stored without an ETag")
+        }
+        return etag
+    }
+
+    /// Completion can fail with HTTP 200 and an `<Error>` body; `request` turns that into an error,
+    /// so a retryable one (InternalError) is retried like any other.
+    func completeMultipartUpload(key: String, uploadId: String, etags: [String]) throws {
+        let xml = "<CompleteMultipartUpload>"
+            + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }.joined()
+            + "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        try configuration.retry.run { attempt in
+            do {
+                _ = try body.withUnsafeBytes { raw in
+                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)],
+                                headers: [("Content-Type", "application/xml")], body: raw)
+                }
+            } catch let error as ObjectStoreError where attempt > 0 && error.serverCode == "NoSuchUpload" {
+                // An earlier attempt completed the upload but its answer was lost on the way back.
+                guard let info = try head(key: key), info.etag?.hasSuffix("-\(etags.count)\"") == true else { throw error }
+            }
+        }
+    }
+
+    /// Deletes the upload's parts. An upload that is already gone counts as aborted.
+    func abortMultipartUpload(key: String, uploadId: String) throws {
+        do {
+            _ = try configuration.retry.run { _ in
+                try request("DELETE", key: key, query: [(name: "uploadId", value: uploadId)])
+            }
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            return
+        }
+    }
+
+    /// Multipart uploads started under `prefix` and neither completed nor aborted.
+    public func listMultipartUploads(prefix: String) throws -> [PendingMultipartUpload] {
+        var uploads: [PendingMultipartUpload] = []
+        var marker: (key: String, uploadId: String)?
+        repeat {
+            var query = [(name: "uploads", value: ""), (name: "prefix", value: prefix)]
+            if let marker {
+                query += [(name: "key-marker", value: marker.key), (name: "upload-id-marker", value: marker.uploadId)]
+            }
+            let response = try configuration.retry.run { _ in try request("GET", key: nil, query: query) }
+            let page = S3XML(response.body)
+            for entry in page.elements("Upload") {
+                let item = S3XML(entry)
+                if let key = item.first("Key"), let id = item.first("UploadId") {
+                    uploads.append(PendingMultipartUpload(key: key, uploadId: id))
+                }
+            }
+            marker = nil
+            if page.first("IsTruncated") == "true", let key = page.first("NextKeyMarker"),
+               let id = page.first("NextUploadIdMarker") {
+                marker = (key, id)
+            }
+        } while marker != nil
+        return uploads
+    }
+
+    /// Aborts every pending multipart upload under `prefix` (clean-up after crashed runs).
+    public func abortPendingUploads(prefix: String) throws {
+        for upload in try listMultipartUploads(prefix: prefix) {
+            try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import ObjectStore
+
+/// Multipart uploads through a proxy that fails requests the way S3 does under stress.
+struct S3StoreFaultTests {
+    static let part = S3TestEnvironment.partSize
+    static let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: 0.01, maxDelay: 0.05)
+
+    static func isPartUpload(_ method: String, _ target: String) -> Bool {
+        method == "PUT" && target.contains("partNumber=")
+    }
+
+    static func isComplete(_ method: String, _ target: String) -> Bool {
+        method == "POST" && target.contains("uploadId=")
+    }
+
+    @Test func transientFailuresAreRetriedAndTheObjectIsWhole() throws {
+        let env = try S3TestEnvironment()
+        let counter = FaultCounter()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, target, _ in
+            if Self.isPartUpload(method, target) {
+                switch counter.next("part") {
+                case 0, 2: return .respond(status: 503, body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+                case 1: return .drop
+                default: return .forward
+                }
+            }
+            if Self.isComplete(method, target), counter.next("complete") == 0 {
+                // S3 may answer 200 and only then fail the completion, in the body.
+                return .respond(status: 200, body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>")
+            }
+            return .forward
+        }
+        defer { proxy.stop() }
+        let store = try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry)
+        let bytes = testBytes(3 * Self.part + 777, seed: 42)
+        let upload = try store.makeUpload(key: "faulty/db.sql.gz", metadata: ["try": "1"], contentType: "application/gzip", sizeHint: nil)
+        try stream(bytes, into: upload)
+
+        #expect(try env.download("faulty/db.sql.gz") == bytes)
+        #expect(counter.count("part") >= 4 + 3)
+        #expect(counter.count("complete") == 2)
+        #expect(try store.listMultipartUploads(prefix: "").isEmpty)
+    }
+
+    @Test func persistentFailureAbortsTheUploadAndLeavesNoParts() throws {
+        let env = try S3TestEnvironment()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, target, _ in
+            // Let the first part through so there is something to clean up.
+            if Self.isPartUpload(method, target) && !target.contains("partNumber=1&") {
+                return .respond(status: 503, body: "<Error><Code>ServiceUnavailable</Code><Message>Down for the test.</Message></Error>")
+            }
+            return .forward
+        }
+        defer { proxy.stop() }
+        let store = try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry)
+        let upload = try store.makeUpload(key: "doomed/db.sql.gz", metadata: [:], contentType: "application/gzip", sizeHint: nil)
+        let error = try #require(throws: ObjectStoreError.self) { try stream(testBytes(3 * Self.part + 1), into: upload) }
+        #expect(error.serverCode == "ServiceUnavailable")
+        #expect(error.description.contains("doomed/db.sql.gz"))
+
+        #expect(proxy.requests.contains { $0.method == "DELETE" && $0.target.contains("uploadId=") })
+        let direct = try env.store()
+        #expect(try direct.listMultipartUploads(prefix: "").isEmpty)
+        #expect(try direct.head(key: "doomed/db.sql.gz") == nil)
+    }
+
+    @Test func abortLeavesNothing() throws {
+        let env = try S3TestEnvironment()
+        let store = try env.store()
+        let upload = try store.makeUpload(key: "aborted", metadata: [:], contentType: "application/octet-stream", sizeHint: nil)
+        let bytes = testBytes(2 * Self.part + 5)
+        try stream(bytes, into: upload, finish: false)
+        upload.abort(ProxyError("stopped by the test"))
+        #expect(try store.listMultipartUploads(prefix: "").isEmpty)
+        #expect(try store.head(key: "aborted") == nil)
+    }
+}
+
+/// Counts requests per kind from the proxy's threads.
+final class FaultCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    /// Returns how many of `kind` came before this one.
+    func next(_ kind: String) -> Int {
+        lock.withLock {
+            let n = counts[kind, default: 0]
+            counts[kind] = n + 1
+            return n
+        }
+    }
+    func count(_ kind: String) -> Int { lock.withLock { counts[kind, default: 0] } }
+}

@@ -1,0 +1,127 @@
+import ChunkIO
+import Foundation
+import ObjectStore
+import TestSupport
+
+struct MissingTestServer: Error, CustomStringConvertible {
+    let variable: String
+    var description: String {
+        "\(variable) is not set: the S3 tests need a real moto_server; run them through scripts/test.sh, which starts one and exports BACKSTREAM_TEST_S3_*"
+    }
+}
+
+/// The moto_server that scripts/test.sh started, and a fresh bucket on it for one test.
+struct S3TestEnvironment {
+    let endpoint: String
+    let accessKey: String
+    let secretKey: String
+    let region: String
+    let bucket: String
+
+    static let partSize = 5 * 1024 * 1024
+
+    /// Fails (never skips) when the server is missing, so a green run always means S3 was tested.
+    init() throws {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            guard let value = env[name], !value.isEmpty else { throw MissingTestServer(variable: name) }
+            return value
+        }
+        endpoint = try value("BACKSTREAM_TEST_S3_ENDPOINT")
+        accessKey = try value("BACKSTREAM_TEST_S3_ACCESS_KEY")
+        secretKey = try value("BACKSTREAM_TEST_S3_SECRET_KEY")
+        region = env["BACKSTREAM_TEST_S3_REGION"] ?? "us-east-1"
+        bucket = "bs-test-" + UUID().uuidString.prefix(8).lowercased()
+        let created = try aws(["s3api", "create-bucket", "--bucket", bucket])
+        if created.status != 0 { throw AWSCLIError(result: created) }
+    }
+
+    func configuration(endpoint: String? = nil, secret: String? = nil, retry: RetryPolicy = .standard,
+                       concurrency: Int? = nil) -> S3Configuration {
+        S3Configuration(endpoint: endpoint ?? self.endpoint, region: region, accessKeyId: accessKey,
+                        secretAccessKey: secret ?? secretKey, maxConcurrentParts: concurrency,
+                        defaultPartSize: Self.partSize, retry: retry, connectTimeout: 5, stallTimeout: 20)
+    }
+
+    func store(endpoint: String? = nil, secret: String? = nil, retry: RetryPolicy = .standard) throws -> S3Store {
+        try S3Store(bucket: bucket, configuration: configuration(endpoint: endpoint, secret: secret, retry: retry))
+    }
+
+    /// The real `aws` CLI, with the test credentials and no developer config.
+    func aws(_ arguments: [String]) throws -> ProcessResult {
+        try ProcessRunner.run(["aws", "--endpoint-url", endpoint, "--output", "json"] + arguments, environment: [
+            "AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        ])
+    }
+
+    /// The object as `aws s3api get-object` reads it.
+    func download(_ key: String) throws -> [UInt8] {
+        let dir = try TemporaryDirectory("get")
+        defer { dir.remove() }
+        let result = try aws(["s3api", "get-object", "--bucket", bucket, "--key", key, dir.file("body")])
+        if result.status != 0 { throw AWSCLIError(result: result) }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("body"))))
+    }
+
+    /// `aws s3api head-object` as JSON (`ContentLength`, `Metadata`, ...).
+    func headObject(_ key: String) throws -> [String: Any] {
+        let result = try aws(["s3api", "head-object", "--bucket", bucket, "--key", key])
+        if result.status != 0 { throw AWSCLIError(result: result) }
+        return try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any] ?? [:]
+    }
+}
+
+struct AWSCLIError: Error, CustomStringConvertible {
+    let result: ProcessResult
+    var description: String { "aws exited with \(result.status): \(result.stderrText)" }
+}
+
+/// Deterministic bytes that differ from part to part, so a misplaced part cannot go unnoticed.
+func testBytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+    var state = seed
+    var bytes = [UInt8](repeating: 0, count: count)
+    for i in 0..<count {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        bytes[i] = UInt8(truncatingIfNeeded: state)
+    }
+    return bytes
+}
+
+/// Feeds `bytes` to `sink` in chunks of `chunkSize`, then finishes it; aborts it on failure, as
+/// the backup pipeline does.
+func stream(_ bytes: [UInt8], into sink: ChunkSink, chunkSize: Int = 300_007, finish: Bool = true) throws {
+    let pool = ChunkPool(size: 2, chunkCapacity: chunkSize)
+    var offset = 0
+    do {
+        while offset < bytes.count {
+            let chunk = try pool.take()
+            let n = min(chunkSize, bytes.count - offset)
+            bytes[offset..<offset + n].withUnsafeBytes { _ = chunk.append($0) }
+            offset += n
+            try sink.write(chunk)
+        }
+    } catch {
+        sink.abort(error)
+        throw error
+    }
+    if finish { try sink.finish() }
+}
+
+/// Collects what a store's `get` streams.
+final class CollectingSink: ChunkSink {
+    var bytes: [UInt8] = []
+    var chunks = 0
+    var finished = false
+    var aborted = false
+    func write(_ chunk: Chunk) throws {
+        bytes.append(contentsOf: chunk.bytes)
+        chunks += 1
+        chunk.recycle()
+    }
+    func finish() throws { finished = true }
+    func abort(_ error: Error) { aborted = true }
+}
