@@ -61,14 +61,7 @@ struct DumpCommand: ParsableCommand {
         options.threads = threads
         options.outputPath = output
         let showProgress = Terminal.stderrIsTerminal
-        if showProgress {
-            options.dump.progress = { p in
-                let rate = p.elapsed > 0 ? Double(p.bytes) / p.elapsed : 0
-                Terminal.status(String(format: "\r\u{1B}[K%@ table %d/%d, %lld/%lld rows, %@ SQL, %@/s",
-                                       p.table, p.tablesDone + 1, p.tablesTotal, p.rowsDone, p.rowsTotal,
-                                       Terminal.bytes(p.bytes), Terminal.bytes(Int64(rate))))
-            }
-        }
+        if showProgress { options.dump.progress = Terminal.dumpProgress }
         do {
             let result = try DumpJob.run(databasePath: database, options: options)
             if showProgress {

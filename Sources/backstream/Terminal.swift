@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ChunkIO
 import Foundation
+import SQLiteDump
 
 /// Output on stderr: errors, and progress lines when stderr is a terminal.
 enum Terminal {
@@ -23,6 +24,14 @@ enum Terminal {
         var value = Double(n), unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
         return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// A progress line, rewritten in place about twice a second.
+    @Sendable static func dumpProgress(_ p: DumpProgress) {
+        let rate = p.elapsed > 0 ? Double(p.bytes) / p.elapsed : 0
+        status(String(format: "\r\u{1B}[K%@ table %d/%d, %lld/%lld rows, %@ SQL, %@/s",
+                      p.table, p.tablesDone + 1, p.tablesTotal, p.rowsDone, p.rowsTotal,
+                      bytes(p.bytes), bytes(Int64(rate))))
     }
 
     /// Routes SIGINT and SIGTERM to `cancellation` so the job stops, cleans up and exits non-zero;

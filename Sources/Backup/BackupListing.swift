@@ -1,0 +1,48 @@
+import Foundation
+import ObjectStore
+
+/// One backup as `list` shows it.
+public struct BackupEntry: Sendable {
+    public var key: BackupKey
+    public var info: ObjectInfo
+
+    /// The guide's object: key, uploaded, size, size_kb, size_mb, metadata.
+    public var json: JSONValue {
+        var metadata = info.metadata
+        if metadata[BackupMetadata.size] == nil { metadata[BackupMetadata.size] = String(info.size) }
+        if metadata[BackupMetadata.timestamp] == nil { metadata[BackupMetadata.timestamp] = BackupMetadata.iso8601(key.timestamp) }
+        let guideOrder = [BackupMetadata.timestamp, BackupMetadata.size, BackupMetadata.tablesCount]
+        let rest = metadata.keys.filter { !guideOrder.contains($0) }.sorted()
+        let fields = (guideOrder + rest).compactMap { name in metadata[name].map { (name, JSONValue.string($0)) } }
+        return .object([
+            ("key", .string(info.key)),
+            ("uploaded", .string(BackupMetadata.iso8601(info.lastModified))),
+            ("size", .int(Int64(info.size))),
+            ("size_kb", .string(String(format: "%.2f", Double(info.size) / 1024))),
+            ("size_mb", .string(String(format: "%.2f", Double(info.size) / 1_048_576))),
+            ("metadata", .object(fields)),
+        ])
+    }
+}
+
+/// Reads the backups under a prefix, newest first.
+public enum BackupListing {
+    public static func entries(in store: any ObjectStore, prefix: String, withMetadata: Bool = true) throws -> [BackupEntry] {
+        let objects = try store.list(prefix: prefix)
+        var entries: [BackupEntry] = []
+        for object in objects {
+            guard let key = BackupKey(key: object.key, prefix: prefix) else { continue }
+            var info = object
+            if withMetadata && info.metadata.isEmpty, let headed = try store.head(key: object.key) {
+                info = headed
+            }
+            entries.append(BackupEntry(key: key, info: info))
+        }
+        return entries.sorted { BackupKey.newestFirst($0.key, $1.key) }
+    }
+
+    /// `{"backups":[…],"total":N}`, exactly the guide's answer to `GET /api/admin/backup`.
+    public static func json(_ entries: [BackupEntry]) -> JSONValue {
+        .object([("backups", .array(entries.map(\.json))), ("total", .int(Int64(entries.count)))])
+    }
+}

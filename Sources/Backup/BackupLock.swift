@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// One backup per database at a time: an advisory `flock` on a file beside the database (or in
+/// the temp folder when that one is read-only). The lock dies with the process, so a crash
+/// never leaves a stale lock behind.
+public final class BackupLock {
+    private let fd: Int32
+    public let path: String
+
+    public struct Busy: Error, CustomStringConvertible {
+        public let database: String
+        public let holder: String
+        public var description: String {
+            "another backup of \(database) is running (\(holder)); wait for it to finish and try again"
+        }
+    }
+
+    public init(database: String) throws {
+        let absolute = (database as NSString).standardizingPath
+        let beside = absolute + ".backstream-lock"
+        var fd = open(beside, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var path = beside
+        if fd < 0 {
+            let name = absolute.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : "_" }.joined()
+            path = NSTemporaryDirectory() + "/backstream-\(name.suffix(100)).lock"
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        }
+        guard fd >= 0 else {
+            throw Busy(database: database, holder: "cannot create a lock file: \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 200)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : "unknown process"
+            throw Busy(database: database, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let note = "pid \(getpid()), started \(BackupMetadata.iso8601(Date()))"
+        _ = ftruncate(fd, 0)
+        _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit {
+        _ = ftruncate(fd, 0)
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

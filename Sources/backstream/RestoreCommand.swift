@@ -1,0 +1,63 @@
+import ArgumentParser
+import Backup
+import ChunkIO
+import Foundation
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a backup into a database file, or print its SQL.",
+        discussion: """
+            The backup streams from the store through gunzip into a new file beside the target, \
+            which replaces the target only after integrity, foreign-key, row-count and checksum \
+            checks pass. A damaged backup leaves the target untouched.
+
+            Examples:
+              backstream restore latest --into app.db
+              backstream restore backups/database-2024-01-15-02-00-00.sql.gz --into copy.db --force
+              backstream restore latest --stdout > d1.sql   # for wrangler d1 execute --file
+            """)
+
+    @Argument(help: "A backup key, its file name, or `latest`.")
+    var key = "latest"
+
+    @Option(help: "Database file to restore into.")
+    var into: String?
+
+    @Flag(help: "Replace an existing database at --into.")
+    var force = false
+
+    @Flag(help: "Write the SQL to standard output instead.")
+    var stdout = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (into != nil) != stdout else { throw ValidationError("give exactly one of --into DB or --stdout") }
+    }
+
+    func run() throws {
+        let cancellation = Cancellation()
+        let signals = Terminal.installSignalHandlers(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+        let report = try reportingErrors(cancellation: cancellation) {
+            let destination = try storeOptions.destination()
+            let entry = try destination.resolveKey(key)
+            if let into {
+                return try RestoreJob.restore(entry, from: destination, into: into, force: force, cancellation: cancellation)
+            }
+            let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput())
+            guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
+            return report
+        }
+        guard let into else { return }
+        if json {
+            printLine(report.json.rendered)
+        } else {
+            printLine("restored \(report.key) into \(into): \(report.rows) rows, \(report.tables.count) tables, integrity ok, in \(String(format: "%.2f", report.seconds)) s")
+        }
+    }
+}

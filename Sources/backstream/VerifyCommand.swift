@@ -1,0 +1,41 @@
+import ArgumentParser
+import Backup
+import ChunkIO
+import Foundation
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Restore a backup into a scratch database and check it; non-zero exit on any problem.",
+        discussion: "Checks: integrity_check, foreign_key_check, per-table row counts against the dump header, the content checksum recorded at backup time, and the completion trailer.")
+
+    @Argument(help: "A backup key, its file name, or `latest`.")
+    var key = "latest"
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let cancellation = Cancellation()
+        let signals = Terminal.installSignalHandlers(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+        let report = try reportingErrors(cancellation: cancellation) {
+            let destination = try storeOptions.destination()
+            return try VerifyJob.run(try destination.resolveKey(key), from: destination, cancellation: cancellation)
+        }
+        if json {
+            printLine(report.json.rendered)
+        } else {
+            printLine("verify \(report.key): \(report.ok ? "OK" : "FAILED")")
+            printLine("  integrity_check: \(report.integrity); foreign key violations: \(report.foreignKeyViolations)")
+            printLine("  checksum: \(report.actualCRC32) (recorded: \(report.expectedCRC32.map(String.init) ?? "none")); complete: \(report.complete)")
+            for table in report.tables {
+                printLine("  \(table.name): \(table.actual) rows (header: \(table.expected))\(table.actual == table.expected ? "" : "  MISMATCH")")
+            }
+            for problem in report.problems { printLine("  problem: \(problem)") }
+        }
+        if !report.ok { throw ExitCode(1) }
+    }
+}
