@@ -23,6 +23,7 @@ public enum StoredValue: Hashable, Sendable, CustomStringConvertible {
 
 public struct TestDatabaseError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A minimal SQLite handle for tests: independent of the code under test on purpose.
