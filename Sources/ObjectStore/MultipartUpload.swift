@@ -100,7 +100,11 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
     }
 
     func finish() throws {
-        precondition(!closed, "finish after finish or abort")
+        guard !closed else {
+            // A failed write already aborted the upload; say why rather than complete nothing.
+            throw lock.withLock { failure } ?? ObjectStoreError(.aborted, store: store.displayName, key: key,
+                                                                 cause: "finish was called after the upload had ended")
+        }
         closed = true
         do {
             guard let uploadId else {

@@ -61,6 +61,7 @@ struct S3StoreFaultTests {
         #expect(error.description.contains("doomed/db.sql.gz"))
 
         #expect(proxy.requests.contains { $0.method == "DELETE" && $0.target.contains("uploadId=") })
+        #expect(throws: ObjectStoreError.self) { try upload.finish() }
         let direct = try env.store()
         #expect(try direct.listMultipartUploads(prefix: "").isEmpty)
         #expect(try direct.head(key: "doomed/db.sql.gz") == nil)
