@@ -12,6 +12,8 @@ public struct DumpJob {
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         /// nil writes to standard output.
         public var outputPath: String?
+        /// fsync the output file before renaming it into place.
+        public var synchronous = true
         public init() {}
     }
 
@@ -26,6 +28,7 @@ public struct DumpJob {
         // Open first: a missing or locked database must not create an output file.
         let dumper = try Dumper(databasePath: databasePath, options: options.dump)
         let file = try options.outputPath.map { try FileSink.atomicFile(at: $0) } ?? FileSink.standardOutput()
+        file.synchronous = options.synchronous
         let writerStage = ThreadedSink(downstream: file)
         var gzip: GzipCompressorSink?
         let head: ChunkSink

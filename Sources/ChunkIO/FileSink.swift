@@ -12,6 +12,9 @@ public final class FileSink: ChunkSink {
     private let temporaryPath: String?
     private let finalPath: String?
     public private(set) var bytesWritten: Int = 0
+    /// Flush to stable storage before the rename (and the folder after it), as pg_dump does by
+    /// default; off for throwaway outputs.
+    public var synchronous = true
 
     private init(fd: Int32, displayPath: String, temporaryPath: String?, finalPath: String?) {
         self.fd = fd
@@ -65,7 +68,7 @@ public final class FileSink: ChunkSink {
 
     public func finish() throws {
         guard let temporaryPath, let finalPath else { return }
-        if fsync(fd) != 0 {
+        if synchronous && fsync(fd) != 0 {
             let reason = String(cString: strerror(errno))
             abort(OutputError(code: .writeFailed, path: displayPath, reason: reason))
             throw OutputError(code: .writeFailed, path: displayPath, reason: reason)
@@ -76,6 +79,15 @@ public final class FileSink: ChunkSink {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
             throw OutputError(code: .cannotRename, path: finalPath, reason: reason)
+        }
+        if synchronous {
+            let slash = finalPath.lastIndex(of: "/")
+            let dir = slash.map { String(finalPath[..<$0]) } ?? "."
+            let dirFD = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dirFD >= 0 {
+                _ = fsync(dirFD)
+                close(dirFD)
+            }
         }
     }
 

@@ -1,4 +1,7 @@
 import ChunkIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Renders SQL straight into pooled chunk buffers: no per-value allocation on the row loop.
 /// When a chunk fills it goes downstream and the writer takes the next one from the pool, which
@@ -221,12 +224,12 @@ final class SQLWriter {
         try reserve(1)
         byte(UInt8(ascii: "'"))
         var start = 0
-        let p = src.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<n where p[i] == 0x27 {
-            try write(UnsafeRawBufferPointer(start: src + start, count: i + 1 - start))
+        while start < n, let quote = memchr(src + start, 0x27, n - start) {
+            let end = UnsafeRawPointer(quote) - src + 1
+            try write(UnsafeRawBufferPointer(start: src + start, count: end - start))
             try reserve(1)
             byte(0x27)
-            start = i + 1
+            start = end
         }
         try write(UnsafeRawBufferPointer(start: src + start, count: n - start))
         try reserve(1)
@@ -241,12 +244,12 @@ final class SQLWriter {
 
     @inline(__always)
     private func copyDoublingQuotes(_ src: UnsafeRawPointer, _ n: Int) {
-        let p = src.assumingMemoryBound(to: UInt8.self)
         var start = 0
-        for i in 0..<n where p[i] == 0x27 {
-            copyReserved(src + start, i + 1 - start)
+        while start < n, let quote = memchr(src + start, 0x27, n - start) {
+            let end = UnsafeRawPointer(quote) - src + 1
+            copyReserved(src + start, end - start)
             byte(0x27)
-            start = i + 1
+            start = end
         }
         copyReserved(src + start, n - start)
     }

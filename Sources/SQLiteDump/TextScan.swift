@@ -21,6 +21,9 @@ struct TextScan {
                     i += 8
                     continue
                 }
+                // The lowest flagged byte is always a real hit (borrows only run upward): skip
+                // the plain bytes before it.
+                i += special.trailingZeroBitCount >> 3
             }
             let b = p[i]
             if b >= 0x20 && b < 0x80 {

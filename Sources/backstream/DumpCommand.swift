@@ -41,6 +41,9 @@ struct DumpCommand: ParsableCommand {
     @Option(help: "Milliseconds to wait for a database locked by a writer before failing.")
     var busyTimeout: Int32 = 5000
 
+    @Flag(help: "Do not fsync the --output file before moving it into place (faster, not crash-safe).")
+    var noSync = false
+
     func validate() throws {
         guard (1...12).contains(level) else { throw ValidationError("--level must be between 1 and 12") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
@@ -60,6 +63,7 @@ struct DumpCommand: ParsableCommand {
         options.level = level
         options.threads = threads
         options.outputPath = output
+        options.synchronous = !noSync
         let showProgress = Terminal.stderrIsTerminal
         if showProgress { options.dump.progress = Terminal.dumpProgress }
         do {
