@@ -39,6 +39,7 @@ public final class Dumper: @unchecked Sendable {
         do {
             let plan = try SchemaPlan(connection: connection, dialect: options.dialect)
             let out = try SQLWriter(sink: sink, pool: pool)
+            out.cancellation = options.cancellation
             writer = out
             let timestamp = options.timestamp ?? Date()
             var script = ScriptWriter(writer: out, connection: connection, plan: plan, options: options,

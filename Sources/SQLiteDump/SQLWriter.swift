@@ -14,6 +14,8 @@ final class SQLWriter {
     private var pos = 0
     private let capacity: Int
     private(set) var flushedBytes: Int64 = 0
+    /// Polled at every chunk boundary, so even rows of huge values stop promptly.
+    var cancellation: Cancellation?
 
     init(sink: ChunkSink, pool: ChunkPool) throws {
         self.sink = sink
@@ -34,6 +36,9 @@ final class SQLWriter {
 
     func flush() throws {
         guard pos > 0 else { return }
+        if cancellation?.isCancelled == true {
+            throw DumpError(.cancelled, "interrupted; nothing was written at the destination")
+        }
         chunk.count = pos
         chunk.sourceCount = pos
         flushedBytes += Int64(pos)
