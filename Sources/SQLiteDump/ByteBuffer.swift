@@ -49,6 +49,14 @@ struct ByteBuffer {
     /// Scratch use: drop everything.
     mutating func removeAll() { start = 0; end = 0 }
 
+    /// Scratch use: grows by `n` bytes and returns where to write them (valid until the next growth).
+    mutating func appendUninitialized(_ n: Int) -> UnsafeMutablePointer<UInt8>? {
+        reserve(n)
+        let out = (base + end).assumingMemoryBound(to: UInt8.self)
+        end += n
+        return out
+    }
+
     /// Scratch use: append one byte.
     mutating func append(byte: UInt8) {
         reserve(1)

@@ -214,32 +214,38 @@ extension ScriptLoader {
         }
     }
 
-    /// Hex digits up to a closing quote, decoded into scratch.
+    /// Hex digits up to a closing quote, decoded into scratch through a lookup table.
     private func parseHex(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> ValueParse {
         guard let q = memchr(p + i, 0x27, n - i) else { return .incomplete }
         let end = UnsafeRawPointer(q) - UnsafeRawPointer(p)
         let digits = end - i
         guard digits % 2 == 0 else { return .unsupported }
-        scratch.reserve(digits / 2)
+        let count = digits / 2
+        guard let out = scratch.appendUninitialized(count) else { return .unsupported }
+        let table = Self.hexTable
+        var bad: UInt8 = 0
         var j = i
-        while j < end {
-            guard let hi = Self.hexValue(p[j]), let lo = Self.hexValue(p[j + 1]) else { return .unsupported }
-            scratch.append(byte: hi << 4 | lo)
+        for k in 0..<count {
+            let hi = table[Int(p[j])], lo = table[Int(p[j + 1])]
+            bad |= hi | lo
+            out[k] = hi << 4 | (lo & 0x0F)
             j += 2
         }
+        // Invalid digits map to 0xF0: one test after the loop instead of one per byte.
+        guard bad & 0xF0 == 0 else { return .unsupported }
         i = end + 1
         return .value(.null)
     }
 
-    @inline(__always)
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x41...0x46: c - 0x41 + 10
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
-        }
-    }
+    /// Hex digit → value; anything else → 0xF0.
+    nonisolated(unsafe) static let hexTable: UnsafeMutablePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        table.initialize(repeating: 0xF0, count: 256)
+        for (offset, c) in "0123456789".utf8.enumerated() { table[Int(c)] = UInt8(offset) }
+        for (offset, c) in "ABCDEF".utf8.enumerated() { table[Int(c)] = UInt8(10 + offset) }
+        for (offset, c) in "abcdef".utf8.enumerated() { table[Int(c)] = UInt8(10 + offset) }
+        return table
+    }()
 
     private func preparedInsert(_ prefix: UnsafeRawBufferPointer, count: Int) throws -> Statement {
         if let last = lastStatement, lastPrefix.count == prefix.count,

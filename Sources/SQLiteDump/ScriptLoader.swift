@@ -35,7 +35,7 @@ public final class ScriptLoader: ChunkSink {
     public init(databasePath: String, name: String) throws(DumpError) {
         connection = try Connection(path: databasePath, readOnly: false)
         self.name = name
-        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
+        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;")
     }
 
     deinit {
@@ -172,6 +172,9 @@ public final class ScriptLoader: ChunkSink {
         statements += 1
         // The loader owns the transaction: the script's own markers are honoured implicitly.
         if head.hasPrefix("BEGIN") || head.hasPrefix("COMMIT") || head.hasPrefix("END") { return }
+        // Memory and durability settings are the loader's: a script's cache_size must not lift
+        // the memory bound of a restore.
+        for owned in Self.ownedPragmas where head.hasPrefix(owned) { return }
         if !inTransaction && !head.hasPrefix("PRAGMA") { try begin() }
         var tail: UnsafePointer<CChar>?
         var stmt: OpaquePointer?
@@ -199,4 +202,5 @@ public final class ScriptLoader: ChunkSink {
     }
 
     static let insertInto: [UInt8] = Array("INSERT INTO ".utf8)
+    static let ownedPragmas = ["PRAGMA CACHE_SIZE", "PRAGMA SYNCHRONOUS", "PRAGMA JOURNAL_MODE", "PRAGMA MMAP_SIZE"]
 }
