@@ -270,4 +270,31 @@ struct BackupCommandsTests {
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
         #expect(try store.keys(scratch: dir).isEmpty)
     }
+
+    @Test("backups in the same second get distinct keys, and a second backup of a locked database fails clearly")
+    func sameSecondAndLocking() throws {
+        let dir = try TemporaryDirectory("lock")
+        defer { dir.remove() }
+        let store = try StoreUnderTest.make("folder", in: dir)
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.db")
+        let first = try store.run(["backup", source, "--json", "--no-prune"])
+        let second = try store.run(["backup", source, "--json", "--no-prune"])
+        #expect(first.status == 0 && second.status == 0)
+        let keys = [try json(first)["key"] as? String, try json(second)["key"] as? String]
+        #expect(keys[0] != nil && keys[0] != keys[1])
+        #expect(try store.keys(scratch: dir).count == 2)
+
+        // Another process holding the backup lock: the CLI refuses instead of interleaving.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["-o", source + ".backstream-lock", "sleep", "5"]
+        try holder.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        let blocked = try store.run(["backup", source])
+        holder.terminate()
+        holder.waitUntilExit()
+        #expect(blocked.status != 0)
+        #expect(blocked.stderrText.contains("another backup of"), "\(blocked.stderrText)")
+        #expect(try store.keys(scratch: dir).count == 2)
+    }
 }
