@@ -1,3 +1,5 @@
+import SQLiteDump
+
 /// A JSON document with ordered object keys, so answers keep the field order of the guide.
 public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
@@ -41,23 +43,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        out += JSONText.quoted(s)
     }
 }
