@@ -29,10 +29,9 @@ struct SchemaPlan {
 
         var skipped: Set<String> = []
         var specs: [TableSpec] = []
-        let objects = try db.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY rowid")
+        let objects = try db.prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM main.sqlite_schema ORDER BY rowid")
         while try objects.step() {
-            let type = objects.string(0), name = objects.string(1), table = objects.string(2)
-            let sql = objects.string(3)
+            let type = objects.string(0), name = objects.string(1), sql = objects.string(3)
             switch type {
             case "table":
                 if name == "sqlite_sequence" { hasSequence = try db.scalarInt("SELECT count(*) FROM sqlite_sequence") > 0; continue }
@@ -45,7 +44,6 @@ struct SchemaPlan {
                 specs.append(try Self.tableSpec(db, name: name, sql: sql, withoutRowid: kind?.withoutRowid ?? false, dialect: dialect))
             case "index":
                 if !sql.isEmpty { indexes.append(sql) }
-                _ = table
             case "view": views.append(sql)
             case "trigger": triggers.append(sql)
             default: continue
