@@ -18,20 +18,24 @@ public struct S3Configuration: Sendable {
     public var stallTimeout: TimeInterval
 
     public static let minimumPartSize = 5 * 1024 * 1024
+    /// Upload memory is (parts in flight + 1) × part size. Two 5 MiB parts in flight (15 MiB in
+    /// all) keep a whole backup — snapshot, gzip and upload — under 64 MiB of RSS; R2 also
+    /// throttles parallel parts of one object early. Raise both with BACKSTREAM_UPLOAD_PARTS
+    /// and BACKSTREAM_PART_SIZE_MIB where memory allows.
+    public static let defaultPartSizeBytes = 5 * 1024 * 1024
+    public static let defaultConcurrentParts = 2
     public static let maximumParts = 10_000
 
     public init(endpoint: String, region: String, accessKeyId: String, secretAccessKey: String,
                 sessionToken: String? = nil, maxConcurrentParts: Int? = nil,
-                defaultPartSize: Int = 8 * 1024 * 1024, retry: RetryPolicy = .standard,
+                defaultPartSize: Int = Self.defaultPartSizeBytes, retry: RetryPolicy = .standard,
                 connectTimeout: TimeInterval = 10, stallTimeout: TimeInterval = 60) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
-        // R2 throttles parallel part uploads of one object sooner than S3 does.
-        let isR2 = endpoint.contains(".r2.cloudflarestorage.com")
-        self.maxConcurrentParts = max(1, maxConcurrentParts ?? (isR2 ? 2 : 4))
+        self.maxConcurrentParts = max(1, maxConcurrentParts ?? Self.defaultConcurrentParts)
         self.defaultPartSize = max(Self.minimumPartSize, defaultPartSize)
         self.retry = retry
         self.connectTimeout = connectTimeout
@@ -50,7 +54,29 @@ public struct S3Configuration: Sendable {
             ?? "https://s3.\(region).amazonaws.com"
         let (id, secret) = try keys(environment, id: "AWS_ACCESS_KEY_ID", secret: "AWS_SECRET_ACCESS_KEY", store: "S3")
         return S3Configuration(endpoint: endpoint, region: region, accessKeyId: id, secretAccessKey: secret,
-                               sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]))
+                               sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]),
+                               maxConcurrentParts: try uploadParts(environment),
+                               defaultPartSize: try partSize(environment))
+    }
+
+    /// BACKSTREAM_UPLOAD_PARTS: parts in flight (1–64).
+    static func uploadParts(_ environment: [String: String]) throws -> Int? {
+        guard let text = nonEmpty(environment["BACKSTREAM_UPLOAD_PARTS"]) else { return nil }
+        guard let n = Int(text), (1...64).contains(n) else {
+            throw ObjectStoreError(.invalidArgument, store: "upload settings", key: nil,
+                                   cause: "BACKSTREAM_UPLOAD_PARTS=\(text) is not a number from 1 to 64")
+        }
+        return n
+    }
+
+    /// BACKSTREAM_PART_SIZE_MIB: multipart part size in MiB (5–5120).
+    static func partSize(_ environment: [String: String]) throws -> Int {
+        guard let text = nonEmpty(environment["BACKSTREAM_PART_SIZE_MIB"]) else { return defaultPartSizeBytes }
+        guard let n = Int(text), (5...5120).contains(n) else {
+            throw ObjectStoreError(.invalidArgument, store: "upload settings", key: nil,
+                                   cause: "BACKSTREAM_PART_SIZE_MIB=\(text) is not a number from 5 to 5120")
+        }
+        return n * 1024 * 1024
     }
 
     /// Cloudflare R2: endpoint from R2_ACCOUNT_ID, region `auto`, keys from R2_ACCESS_KEY_ID and
@@ -65,7 +91,8 @@ public struct S3Configuration: Sendable {
         let (key, secretKey) = try keys(["ID": id ?? "", "SECRET": secret ?? ""], id: "ID", secret: "SECRET", store: "R2",
                                         names: ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"))
         return S3Configuration(endpoint: "https://\(account).r2.cloudflarestorage.com", region: "auto",
-                               accessKeyId: key, secretAccessKey: secretKey)
+                               accessKeyId: key, secretAccessKey: secretKey,
+                               maxConcurrentParts: try uploadParts(environment), defaultPartSize: try partSize(environment))
     }
 
     private static func keys(_ environment: [String: String], id: String, secret: String, store: String,

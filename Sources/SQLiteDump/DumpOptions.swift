@@ -5,7 +5,7 @@ import Foundation
 public struct DumpOptions: Sendable {
     public var dialect: Dialect = .sqlite
     /// Size of each buffer handed to the next stage; also the unit of parallel compression.
-    public var chunkSize: Int = 1 << 20
+    public var chunkSize: Int = 256 << 10
     /// How many chunk buffers may exist at once (the memory bound of the writer side).
     public var bufferCount: Int = 6
     public var busyTimeoutMilliseconds: Int32 = 5000

@@ -12,7 +12,7 @@ struct StoreLocationTests {
         let store = try #require(s3 as? S3Store)
         #expect(store.bucket == "my-bucket" && store.configuration.region == "us-east-1")
         #expect(store.configuration.endpoint == "https://s3.us-east-1.amazonaws.com")
-        #expect(store.configuration.maxConcurrentParts == 4)
+        #expect(store.configuration.maxConcurrentParts == S3Configuration.defaultConcurrentParts)
         #expect(s3.displayName == "s3://my-bucket")
 
         let (r2, r2Prefix) = try StoreLocation.parse("r2://backups/p/", environment: Self.env)
