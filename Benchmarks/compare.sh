@@ -99,7 +99,7 @@ find_backstream() {
 
 # --- Measurement -----------------------------------------------------------------------------------
 # Results of the current database, keyed by case label.
-declare -A TIMES OUTSIZE RSS_SUM RSS_MAX SKIPPED OUTFILE
+declare -A TIMES CPU OUTSIZE RSS_SUM RSS_MAX LOAD SKIPPED OUTFILE
 LABELS=()
 WORK=""
 
@@ -108,8 +108,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 
 # run_case LABEL KIND OUT COMMAND
 #   KIND is "backstream" (skipped without a binary) or "baseline". COMMAND is a bash string run
 #   RUNS times with $T expanding to `/usr/bin/time` set up to record each process's peak RSS
-#   and $OUT to the output path; wrap every process of a pipeline in $T. The pipeline's RSS is
-#   the sum of its processes' peaks (they run at the same time), its "max" the largest one.
+#   and CPU time, and $OUT to the output path; wrap every process of a pipeline in $T. The
+#   pipeline's RSS is the sum of its processes' peaks (they run at the same time), its "max" the
+#   largest one; its CPU time is the sum of user and system time. The 1-minute load average
+#   before each run is kept: on a shared machine it tells whether others were busy.
 run_case() {
     local label=$1 kind=$2 out=$3 command=$4
     LABELS+=("$label")
@@ -119,24 +121,29 @@ run_case() {
         echo "  SKIPPED (no usable backstream binary): $label" >&2
         return
     fi
-    local times=() sizes=() sums=() maxes=() run rssfile start end
+    local times=() cpus=() sizes=() sums=() maxes=() loads=() run rssfile start end
     for ((run = 1; run <= RUNS; run++)); do
         rssfile="$WORK/rss.$run"
         : >"$rssfile"
         rm -f "$out"
+        loads+=("$(cut -d' ' -f1 /proc/loadavg)")
         start=$(date +%s.%N)
-        if ! T="$TIME -f %M -a -o $rssfile" OUT="$out" bash -c "set -euo pipefail; $command"; then
+        if ! T="$TIME -f %M,%U,%S -a -o $rssfile" OUT="$out" bash -c "set -euo pipefail; $command"; then
             loud "FAILED: $label (run $run): $command"
             exit 1
         fi
         end=$(date +%s.%N)
         times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')")
         sizes+=("$(stat -c %s "$out")")
-        sums+=("$(awk '{ s += $1 } END { print s + 0 }' "$rssfile")")
-        maxes+=("$(awk '$1 > m { m = $1 } END { print m + 0 }' "$rssfile")")
-        printf '  %-44s run %d/%d: %8.2f s\n' "$label" "$run" "$RUNS" "${times[-1]}" >&2
+        cpus+=("$(awk -F, '{ s += $2 + $3 } END { printf "%.2f", s }' "$rssfile")")
+        sums+=("$(awk -F, '{ s += $1 } END { print s + 0 }' "$rssfile")")
+        maxes+=("$(awk -F, '$1 > m { m = $1 } END { print m + 0 }' "$rssfile")")
+        printf '  %-44s run %d/%d: %8.2f s wall %8.2f s CPU  (load before: %s)\n' \
+            "$label" "$run" "$RUNS" "${times[-1]}" "${cpus[-1]}" "${loads[-1]}" >&2
     done
     TIMES[$label]=$(median "${times[@]}")
+    CPU[$label]=$(median "${cpus[@]}")
+    LOAD[$label]=$(median "${loads[@]}")
     OUTSIZE[$label]=$(median "${sizes[@]}")
     RSS_SUM[$label]=$(median "${sums[@]}")
     RSS_MAX[$label]=$(median "${maxes[@]}")
@@ -144,15 +151,16 @@ run_case() {
 
 # print_cases LABEL... : the table of medians.
 print_cases() {
-    printf '%-44s %10s %12s %12s %12s\n' "case (median of $RUNS)" "wall s" "output MiB" "RSS MiB" "max proc MiB"
+    printf '%-44s %9s %9s %11s %9s %13s %6s\n' "case (median of $RUNS)" "wall s" "CPU s" "output MiB" "RSS MiB" "max proc MiB" "load"
     local label
     for label in "$@"; do
         if [[ -n ${SKIPPED[$label]:-} ]]; then
             printf '%-44s %10s\n' "$label" "SKIPPED"
             continue
         fi
-        awk -v l="$label" -v t="${TIMES[$label]}" -v o="${OUTSIZE[$label]}" -v s="${RSS_SUM[$label]}" -v m="${RSS_MAX[$label]}" \
-            'BEGIN { printf "%-44s %10.2f %12.1f %12.1f %12.1f\n", l, t, o / 1048576, s / 1024, m / 1024 }'
+        awk -v l="$label" -v t="${TIMES[$label]}" -v c="${CPU[$label]}" -v o="${OUTSIZE[$label]}" -v s="${RSS_SUM[$label]}" \
+            -v m="${RSS_MAX[$label]}" -v a="${LOAD[$label]}" \
+            'BEGIN { printf "%-44s %9.2f %9.2f %11.1f %9.1f %13.1f %6.2f\n", l, t, c, o / 1048576, s / 1024, m / 1024, a }'
     done
 }
 
@@ -315,7 +323,7 @@ for entry in "${DB_LIST[@]}"; do
     fi
     export DB
     WORK=$(mktemp -d "$DATA_DIR/work.XXXXXX")
-    TIMES=() OUTSIZE=() RSS_SUM=() RSS_MAX=() SKIPPED=() OUTFILE=() LABELS=()
+    TIMES=() CPU=() OUTSIZE=() RSS_SUM=() RSS_MAX=() LOAD=() SKIPPED=() OUTFILE=() LABELS=()
     cat "$DB" >/dev/null # the page cache holds the database for every case alike
     echo "################ database: $DB ($(awk -v b="$(stat -c %s "$DB")" 'BEGIN { printf "%.1f MiB", b / 1048576 }'))"
     echo
