@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "ChunkIO", targets: ["ChunkIO"]),
+        .library(name: "Backup", targets: ["Backup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,8 +30,9 @@ let package = Package(
         .target(name: "ObjectStore", dependencies: [
             "CCurl", "ChunkIO", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Backup", dependencies: ["SQLiteDump", "Compression", "ChunkIO", "ObjectStore"]),
         .executableTarget(name: "backstream", dependencies: [
-            "SQLiteDump", "Compression", "ChunkIO", "ObjectStore",
+            "Backup", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ChunkIO", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "ChunkIO", "TestSupport"],
                     resources: [.copy("Resources")]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteDump", "ChunkIO", "TestSupport"]),
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
     ]
 )

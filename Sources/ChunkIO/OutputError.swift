@@ -5,6 +5,12 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
 
+    public init(code: Code, path: String, reason: String) {
+        self.code = code
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String {
         switch code {
         case .cannotCreate:

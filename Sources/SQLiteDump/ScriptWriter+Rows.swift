@@ -1,0 +1,85 @@
+import CSQLite
+import Dispatch
+
+/// The row loop: the hot path of every dump.
+extension ScriptWriter {
+    mutating func rows(of table: TableSpec) throws {
+        let name = SQLIdentifier.quote(table.name)
+        var selected = table.columns.map(SQLIdentifier.quote)
+        if table.selectsRowid, let rowid = table.rowidName { selected.insert(rowid, at: 0) }
+        guard !selected.isEmpty else { return }
+        let stmt = try connection.prepare("SELECT \(selected.joined(separator: ",")) FROM main.\(name)")
+        let firstValue: Int32 = table.selectsRowid && !table.insertsRowid ? 1 : 0
+        let listed = table.insertsRowid || table.omitsColumns || table.kind != .table
+        let columnList = listed ? "(" + selected[Int(firstValue)...].joined(separator: ",") + ")" : ""
+        let prefix = Array("INSERT INTO \(name)\(columnList) VALUES(".utf8)
+        let count = stmt.columnCount
+        let limit = options.dialect.statementLimit
+        var sinceCheck = 0
+        while try stmt.step() {
+            if let limit, try splitRowIfNeeded(stmt, table: table, prefix: prefix, firstValue: firstValue, limit: limit) {
+                // written as INSERT + UPDATEs
+            } else {
+                try writer.reserve(prefix.count)
+                writer.copyReserved(prefix)
+                try value(stmt, firstValue)
+                var i = firstValue + 1
+                while i < count {
+                    try writer.reserve(1)
+                    writer.byte(UInt8(ascii: ","))
+                    try value(stmt, i)
+                    i += 1
+                }
+                try writer.reserve(3)
+                writer.copyReserved(Literals.rowEnd)
+            }
+            rowsWritten += 1
+            sinceCheck += 1
+            if sinceCheck == 1024 {
+                sinceCheck = 0
+                try checkpoint(table.name)
+            }
+        }
+    }
+
+    /// Copies a small internal table (sqlite_sequence, sqlite_stat1) row by row.
+    mutating func copyRows(select: String, insertPrefix: String) throws {
+        let stmt = try connection.prepare(select)
+        let prefix = Array(insertPrefix.utf8)
+        while try stmt.step() {
+            try writer.write(prefix)
+            for i in 0..<stmt.columnCount {
+                if i > 0 { try writer.write(",") }
+                try value(stmt, i)
+            }
+            try writer.write(Literals.rowEnd)
+        }
+    }
+
+    @inline(__always)
+    func value(_ stmt: Statement, _ i: Int32) throws {
+        switch stmt.type(i) {
+        case SQLITE_INTEGER: try writer.integer(stmt.int64(i))
+        case SQLITE_FLOAT: try writer.real(stmt.double(i))
+        case SQLITE_TEXT: try writer.text(stmt.text(i))
+        case SQLITE_BLOB: try writer.blob(stmt.blob(i))
+        default:
+            try writer.reserve(4)
+            writer.copyReserved(Literals.null)
+        }
+    }
+
+    /// Polls for cancellation and reports progress about twice a second.
+    mutating func checkpoint(_ table: String) throws {
+        if options.cancellation?.isCancelled == true {
+            throw DumpError(.cancelled, "interrupted while dumping table \(table); nothing was written at the destination")
+        }
+        guard let progress = options.progress else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- lastProgressNanos >= 500_000_000 else { return }
+        lastProgressNanos = now
+        progress(DumpProgress(table: table, tablesDone: tablesDone, tablesTotal: plan.tables.count,
+                              rowsDone: rowsWritten, rowsTotal: totalRows, bytes: writer.totalBytes,
+                              elapsed: Double(now - startedNanos) / 1e9))
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Backup
+import ChunkIO
+import Foundation
+import SQLiteDump
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Write a database as a SQL script that rebuilds it exactly.",
+        discussion: """
+            The script is one consistent snapshot, taken in a single read transaction while other \
+            processes may keep writing. It restores with `sqlite3 new.db < dump.sql`, or with \
+            `wrangler d1 execute --file` when written with --dialect d1.
+
+            Examples:
+              backstream dump app.db | sqlite3 copy.db
+              backstream dump app.db -o app.sql.gz
+              backstream dump app.db --gzip --level 9 > app.sql.gz
+              backstream dump app.db --dialect d1 -o d1.sql
+            """)
+
+    @Argument(help: "The SQLite database file to dump (opened read-only).")
+    var database: String
+
+    @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output; a .gz name implies --gzip.")
+    var output: String?
+
+    @Flag(help: "Compress with parallel gzip (readable by gunzip).")
+    var gzip = false
+
+    @Option(help: "gzip level, 1 (fastest) to 12 (smallest).")
+    var level = 6
+
+    @Option(help: "Script dialect: sqlite (the sqlite3 CLI) or d1 (wrangler d1 execute).")
+    var dialect: Dialect = .sqlite
+
+    @Option(help: "Compression threads (default: one per core).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Milliseconds to wait for a database locked by a writer before failing.")
+    var busyTimeout: Int32 = 5000
+
+    func validate() throws {
+        guard (1...12).contains(level) else { throw ValidationError("--level must be between 1 and 12") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative") }
+    }
+
+    func run() throws {
+        let cancellation = Cancellation()
+        let signals = Terminal.installSignalHandlers(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+
+        var options = DumpJob.Options()
+        options.dump.dialect = dialect
+        options.dump.busyTimeoutMilliseconds = busyTimeout
+        options.dump.cancellation = cancellation
+        options.gzip = gzip || (output?.hasSuffix(".gz") ?? false)
+        options.level = level
+        options.threads = threads
+        options.outputPath = output
+        let showProgress = Terminal.stderrIsTerminal
+        if showProgress {
+            options.dump.progress = { p in
+                let rate = p.elapsed > 0 ? Double(p.bytes) / p.elapsed : 0
+                Terminal.status(String(format: "\r\u{1B}[K%@ table %d/%d, %lld/%lld rows, %@ SQL, %@/s",
+                                       p.table, p.tablesDone + 1, p.tablesTotal, p.rowsDone, p.rowsTotal,
+                                       Terminal.bytes(p.bytes), Terminal.bytes(Int64(rate))))
+            }
+        }
+        do {
+            let result = try DumpJob.run(databasePath: database, options: options)
+            if showProgress {
+                let s = result.summary
+                Terminal.status(String(format: "\r\u{1B}[Kdumped %d tables, %lld rows, %@ SQL in %.2fs\n",
+                                       s.tables, s.rows, Terminal.bytes(s.bytes), s.seconds))
+            }
+        } catch {
+            if showProgress { Terminal.status("\r\u{1B}[K") }
+            Terminal.error("\(error)")
+            throw ExitCode(cancellation.isCancelled ? 130 : 1)
+        }
+    }
+}
+
+extension Dialect: ExpressibleByArgument {}

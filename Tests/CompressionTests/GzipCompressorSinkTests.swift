@@ -1,0 +1,92 @@
+import ChunkIO
+import Compression
+import Foundation
+import Testing
+import TestSupport
+
+/// Feeds `data` through a pool of `chunkSize` chunks into `sink`.
+func feed(_ data: [UInt8], chunkSize: Int, into sink: ChunkSink) throws {
+    let pool = ChunkPool(size: 3, chunkCapacity: chunkSize)
+    var offset = 0
+    do {
+        while offset < data.count {
+            let chunk = try pool.take()
+            let n = min(chunkSize, data.count - offset)
+            data[offset..<offset + n].withUnsafeBytes { _ = chunk.append($0) }
+            offset += n
+            try sink.write(chunk)
+        }
+    } catch {
+        // A producer that fails aborts its sink, as the Dumper does.
+        sink.abort(error)
+        throw error
+    }
+    try sink.finish()
+}
+
+func sampleText(_ size: Int, seed: UInt64 = 1) -> [UInt8] {
+    var state = seed
+    var out: [UInt8] = []
+    out.reserveCapacity(size)
+    let words = ["INSERT", "INTO", "\"tickets\"", "VALUES(", "'café'", "NULL", "42", "3.25", "X'00FF'", ");\n", "🎉"]
+    while out.count < size {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        out += Array(words[Int(state >> 33) % words.count].utf8)
+        out.append(UInt8(ascii: " "))
+    }
+    return Array(out.prefix(size))
+}
+
+@Suite("Parallel gzip")
+struct GzipCompressorSinkTests {
+    @Test("gunzip reads the multi-member output back exactly", arguments: [(1, 1), (6, 2), (6, 4), (12, 3)])
+    func gunzipReadsIt(level: Int, threads: Int) throws {
+        let dir = try TemporaryDirectory("gzip")
+        defer { dir.remove() }
+        let input = sampleText(3_500_000, seed: UInt64(level * 10 + threads))
+        try Data(input).write(to: URL(fileURLWithPath: dir.file("plain")))
+        let file = try FileSink.atomicFile(at: dir.file("out.gz"))
+        let gzip = try GzipCompressorSink(downstream: file, level: level, threads: threads, chunkCapacity: 256 * 1024)
+        try feed(input, chunkSize: 256 * 1024, into: gzip)
+        #expect(gzip.bytesIn == input.count)
+        let result = try ProcessRunner.shell("gunzip -c '\(dir.file("out.gz"))' | cmp - '\(dir.file("plain"))'")
+        #expect(result.status == 0, "\(result.stderrText)\(result.stdoutText)")
+        let crc = try ProcessRunner.shell("gzip -lv '\(dir.file("out.gz"))' >/dev/null; python3 -c 'import zlib,sys; print(zlib.crc32(open(sys.argv[1],\"rb\").read()))' '\(dir.file("plain"))'")
+        #expect(crc.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == String(gzip.contentCRC32))
+    }
+
+    @Test("an empty stream is still valid gzip")
+    func emptyStream() throws {
+        let dir = try TemporaryDirectory("gzip-empty")
+        defer { dir.remove() }
+        let gzip = try GzipCompressorSink(downstream: try FileSink.atomicFile(at: dir.file("e.gz")), threads: 2)
+        try gzip.finish()
+        let result = try ProcessRunner.run(["gunzip", "-c", dir.file("e.gz")])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("level out of range is rejected with a clear message")
+    func badLevel() throws {
+        #expect(throws: CompressionError.self) { try GzipCompressorSink(downstream: DiscardSink(), level: 13, threads: 1) }
+        do {
+            _ = try GzipCompressorSink(downstream: DiscardSink(), level: 0, threads: 1)
+        } catch {
+            #expect("\(error)".contains("use 1 (fastest) to 12"))
+        }
+    }
+
+    @Test("a failing destination stops the producer and aborts")
+    func downstreamFailure() throws {
+        final class Failing: ChunkSink {
+            var aborted = false
+            func write(_ chunk: Chunk) throws { chunk.recycle(); throw OutputError(code: .writeFailed, path: "x", reason: "disk full") }
+            func finish() throws {}
+            func abort(_ error: Error) { aborted = true }
+        }
+        let failing = Failing()
+        let gzip = try GzipCompressorSink(downstream: failing, level: 1, threads: 2, chunkCapacity: 64 * 1024)
+        #expect(throws: OutputError.self) { try feed(sampleText(2_000_000), chunkSize: 64 * 1024, into: gzip) }
+        #expect(failing.aborted)
+    }
+}
