@@ -174,8 +174,10 @@ compare_cases() {
         return
     fi
     case $what in
-        speed) awk -v a="${TIMES[$baseline]}" -v b="${TIMES[$subject]}" -v t="$target" -v n="$subject vs $baseline" \
-                   'BEGIN { r = a / b; printf "  %-66s %6.2fx faster  target >= %sx  %s\n", n, r, t, (r >= t ? "PASS" : "FAIL") }' ;;
+        speed) awk -v a="${TIMES[$baseline]}" -v b="${TIMES[$subject]}" -v ca="${CPU[$baseline]}" -v cb="${CPU[$subject]}" \
+                   -v t="$target" -v n="$subject vs $baseline" \
+                   'BEGIN { r = a / b; printf "  %-66s %6.2fx faster  target >= %sx  %s   (CPU time %.2fx less)\n",
+                            n, r, t, (r >= t ? "PASS" : "FAIL"), (cb > 0 ? ca / cb : 0) }' ;;
         size) awk -v a="${OUTSIZE[$baseline]}" -v b="${OUTSIZE[$subject]}" -v t="$target" -v n="$subject vs $baseline" \
                   'BEGIN { r = b / a; printf "  %-66s %6.3fx size    target <= %s    %s\n", n, r, t, (r <= t ? "PASS" : "FAIL") }' ;;
     esac
