@@ -439,4 +439,5 @@ SQL
 end=$(date +%s)
 
 bytes=$(stat -c %s "$OUT")
-echo "generated $OUT: $bytes bytes ($((bytes / 1048576)) MiB, target $SIZE_MB MiB) in $((end - start)) s" >&2
+awk -v o="$OUT" -v b="$bytes" -v t="$SIZE_MB" -v s=$((end - start)) \
+    'BEGIN { printf "generated %s: %d bytes (%.1f MiB, target %d MiB, %+.1f%%) in %d s\n", o, b, b / 1048576, t, (b / 1048576 / t - 1) * 100, s }' >&2
