@@ -9,7 +9,7 @@
 #   --runs N        runs per case (default 3); the table shows medians
 #   --db PATH       use this database instead of a generated one (size is then what it is)
 #   --threads N     passed to `backstream dump --threads`
-#   --sections LIST comma list of sections to run (default: gzip,plain,verify)
+#   --sections LIST comma list of sections to run (default: gzip,plain,verify,backup,restore)
 #   --no-build      do not run `swift build -c release` when the binary is missing
 #
 # Generated databases are cached in Benchmarks/data/ (gitignored); each run's report is also
@@ -35,7 +35,7 @@ SIZES=200
 RUNS=3
 DB_ARG=""
 THREADS=""
-SECTIONS="gzip,plain,verify"
+SECTIONS="gzip,plain,verify,backup,restore"
 BUILD=1
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -289,16 +289,58 @@ section_verify() {
     echo
 }
 
+# S3 sections talk to a moto_server started once (signature checking on, as in the tests).
+S3_READY=0
+s3_start() {
+    ((S3_READY)) && return 0
+    command -v moto_server >/dev/null || python3 -m pip install -q 'moto[server]' awscli
+    # shellcheck source=../scripts/moto.sh
+    source "$ROOT/scripts/moto.sh"
+    moto_start
+    trap moto_stop EXIT
+    export AWS_ACCESS_KEY_ID=$BACKSTREAM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$BACKSTREAM_TEST_S3_SECRET_KEY
+    export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=$BACKSTREAM_TEST_S3_ENDPOINT
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+    export S3_BUCKET="bench-$(date +%s)"
+    aws --endpoint-url "$AWS_ENDPOINT_URL" s3api create-bucket --bucket "$S3_BUCKET" >/dev/null
+    S3_READY=1
+}
+
 section_backup() {
-    # To come: `backstream backup` to a moto_server S3 bucket vs
-    # `sqlite3 .dump | gzip -6 | aws s3 cp - s3://bucket/key`, with run_case/compare_cases.
-    echo "== backup to S3 == (not written yet)"
+    echo "== backup to S3 (moto_server on loopback) =="
+    s3_start
+    run_case "backstream backup" backstream "$WORK/backup.json" \
+        "\$T \"\$BIN\" backup \"\$DB\" --store s3://$S3_BUCKET/bs/ --no-prune --no-activity-log --json > \"\$OUT\""
+    run_case "sqlite3 .dump | gzip -6 | aws s3 cp -" baseline "$WORK/baseline-upload.txt" \
+        "\$T sqlite3 \"\$DB\" .dump | \$T gzip -6 | \$T aws --endpoint-url \"\$AWS_ENDPOINT_URL\" s3 cp - s3://$S3_BUCKET/base/dump.sql.gz > \"\$OUT\""
+    echo
+    print_cases "backstream backup" "sqlite3 .dump | gzip -6 | aws s3 cp -"
+    echo
+    echo "ratios:"
+    compare_cases speed "backstream backup" "sqlite3 .dump | gzip -6 | aws s3 cp -" 3
+    rss_target "backstream backup" 64
     echo
 }
 
 section_restore() {
-    # To come: `backstream restore` vs `aws s3 cp s3://bucket/key - | gunzip | sqlite3 new.db`.
-    echo "== restore from S3 == (not written yet)"
+    echo "== restore from S3 (moto_server on loopback) =="
+    s3_start
+    # Objects to restore: the newest backstream backup, and the baseline's gzip'd .dump.
+    "$BIN" list --store "s3://$S3_BUCKET/bs/" --json | grep -q '"total":0' &&
+        "$BIN" backup "$DB" --store "s3://$S3_BUCKET/bs/" --no-prune --no-activity-log >/dev/null
+    aws --endpoint-url "$AWS_ENDPOINT_URL" s3api head-object --bucket "$S3_BUCKET" --key base/dump.sql.gz >/dev/null 2>&1 ||
+        { sqlite3 "$DB" .dump | gzip -6 | aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp - "s3://$S3_BUCKET/base/dump.sql.gz"; }
+    run_case "backstream restore" backstream "$WORK/bs-restored.db" \
+        "\$T \"\$BIN\" restore latest --store s3://$S3_BUCKET/bs/ --into \"\$OUT\" > /dev/null"
+    run_case "aws s3 cp - | gunzip | sqlite3" baseline "$WORK/base-restored.db" \
+        "\$T aws --endpoint-url \"\$AWS_ENDPOINT_URL\" s3 cp s3://$S3_BUCKET/base/dump.sql.gz - | \$T gunzip | \$T sqlite3 -bail \"\$OUT\""
+    echo
+    print_cases "backstream restore" "aws s3 cp - | gunzip | sqlite3"
+    echo
+    echo "ratios:"
+    compare_cases speed "backstream restore" "aws s3 cp - | gunzip | sqlite3" 2
+    rss_target "backstream restore" 64
+    rm -f "$WORK/bs-restored.db" "$WORK/base-restored.db"
     echo
 }
 
@@ -341,7 +383,7 @@ for entry in "${DB_LIST[@]}"; do
     for section in ${SECTIONS//,/ }; do
         "section_$section"
     done
-    for label in "backstream dump --gzip --level 6" "backstream dump"; do
+    for label in "backstream dump --gzip --level 6" "backstream dump" "backstream backup" "backstream restore"; do
         [[ -n ${RSS_MAX[$label]:-} ]] && RSS_BY_SIZE["$label|$DB"]=${RSS_MAX[$label]}
     done
     rm -rf "$WORK"
@@ -349,7 +391,7 @@ done
 
 if ((${#DB_LIST[@]} > 1)); then
     echo "== backstream peak RSS across database sizes (target: within ±10% of each other) =="
-    for label in "backstream dump --gzip --level 6" "backstream dump"; do
+    for label in "backstream dump --gzip --level 6" "backstream dump" "backstream backup" "backstream restore"; do
         values=()
         for entry in "${DB_LIST[@]}"; do
             db="$DATA_DIR/portal-${entry#size:}mb.db"
