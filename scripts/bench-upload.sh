@@ -58,13 +58,19 @@ log "ObjectStore multipart upload (S3Store.makeUpload, 8 MiB parts, ${BACKSTREAM
 read -r os_s os_rss < <(BACKSTREAM_BENCH_INPUT="$WORK/input.bin" measure "$bundle" --testing-library swift-testing --filter UploadBenchmark)
 grep -h '^BENCH' "$WORK/out.txt" >&2 || true
 
-# ---- HOOK: backstream upload command -------------------------------------------------------
-# When the CLI has a command that streams stdin to a store, time it here on the same bytes, e.g.
-#   read -r bs_s bs_rss < <(measure bash -c "'$BACKSTREAM_BIN' upload s3://bench/backstream.bin < '$WORK/input.bin'")
-# with AWS_ENDPOINT_URL="$BACKSTREAM_TEST_S3_ENDPOINT" exported, and add:  row "backstream upload" ...
-# ---------------------------------------------------------------------------------------------
+# The CLI on the same bytes: `backstream upload` with its default upload memory budget.
+BACKSTREAM_BIN="${BACKSTREAM_BIN:-.build/release/backstream}"
+if [ ! -x "$BACKSTREAM_BIN" ]; then
+    log "building the release CLI"
+    swift build -c release --product backstream >"$WORK/build-release.txt" 2>&1 || { cat "$WORK/build-release.txt" >&2; exit 1; }
+fi
+fresh_moto
+log "backstream upload ($BACKSTREAM_BIN)"
+read -r bs_s bs_rss < <(AWS_ENDPOINT_URL="$BACKSTREAM_TEST_S3_ENDPOINT" AWS_REGION="$BACKSTREAM_TEST_S3_REGION" \
+    measure "$BACKSTREAM_BIN" upload backstream.bin "$WORK/input.bin" --store s3://bench/)
 
 echo
 echo "upload of $BYTES bytes to moto_server ($(nproc) cores)"
 row "aws s3 cp -" "$aws_s" "$aws_rss"
 row "ObjectStore (incl. test harness)" "$os_s" "$os_rss"
+row "backstream upload (release CLI)" "$bs_s" "$bs_rss"

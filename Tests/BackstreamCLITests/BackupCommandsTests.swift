@@ -297,4 +297,22 @@ struct BackupCommandsTests {
         #expect(blocked.stderrText.contains("another backup of"), "\(blocked.stderrText)")
         #expect(try store.keys(scratch: dir).count == 2)
     }
+
+    @Test("upload streams a pipe to one object that a real client reads back", arguments: ["folder", "s3"])
+    func upload(_ kind: String) throws {
+        let dir = try TemporaryDirectory("upload-\(kind)")
+        defer { dir.remove() }
+        let store = try StoreUnderTest.make(kind, in: dir)
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.db")
+        let env = store.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        let bin = Fixtures.backstreamBinary
+        // 12 MiB of random bytes after the dump: more than two 5 MiB parts.
+        let result = try ProcessRunner.shell("""
+            ( '\(bin)' dump '\(source)' --gzip; head -c 12582912 /dev/urandom ) > '\(dir.file("expected"))'
+            env \(env) '\(bin)' upload manual/c.bin --store '\(store.url.replacingOccurrences(of: "backups/", with: ""))' < '\(dir.file("expected"))'
+            """)
+        #expect(result.status == 0, "\(result.stderrText)")
+        let stored = try store.get("manual/c.bin", scratch: dir)
+        #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: dir.file("expected")))))
+    }
 }

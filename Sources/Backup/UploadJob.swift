@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ChunkIO
+import Foundation
+import ObjectStore
+
+/// `backstream upload`: any byte stream (a file, a pipe) to one object, through the same
+/// bounded multipart uploader as backups.
+public enum UploadJob {
+    public struct Result: Sendable {
+        public var key: String
+        public var bytes: Int
+        public var seconds: Double
+    }
+
+    /// Reads `fd` to its end and stores it at `key`; on any failure the upload is aborted.
+    public static func run(fd: Int32, name: String, store: any ObjectStore, key: String, contentType: String,
+                           sizeHint: Int?, cancellation: Cancellation? = nil) throws -> Result {
+        let started = Date()
+        let upload = try store.makeUpload(key: key, metadata: [:], contentType: contentType, sizeHint: sizeHint)
+        let pool = ChunkPool(size: 2, chunkCapacity: 1 << 20)
+        var total = 0
+        do {
+            while true {
+                if cancellation?.isCancelled == true { throw CancelledError() }
+                let chunk = try pool.take()
+                let n = read(fd, chunk.base, chunk.capacity)
+                if n < 0 {
+                    chunk.recycle()
+                    if errno == EINTR { continue }
+                    throw OutputError(code: .writeFailed, path: name, reason: "read failed: \(String(cString: strerror(errno)))")
+                }
+                if n == 0 {
+                    chunk.recycle()
+                    break
+                }
+                chunk.count = n
+                total += n
+                try upload.write(chunk)
+            }
+            try upload.finish()
+        } catch {
+            upload.abort(error)
+            throw error
+        }
+        return Result(key: key, bytes: total, seconds: Date().timeIntervalSince(started))
+    }
+}
