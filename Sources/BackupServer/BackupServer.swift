@@ -32,6 +32,12 @@ public struct BackupServer: Sendable {
     /// the bound port (useful with port 0).
     public func run(handleSignals: Bool = true, onListening: (@Sendable (Int) async -> Void)? = nil) async throws {
         try await authenticator.loadKeys()
+        if configuration.auth.staticTokens.isEmpty && !configuration.auth.usesJWT {
+            logger.warning("no admin credentials configured: every admin request is refused (set BACKSTREAM_ADMIN_TOKENS or BACKSTREAM_JWKS_URL/_FILE)")
+        }
+        if configuration.cronSecret == nil && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            logger.warning("CRON_SECRET is not set: anyone who reaches this address can start backups via /api/cron/backup")
+        }
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "backstream"),

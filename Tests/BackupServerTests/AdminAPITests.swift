@@ -83,6 +83,31 @@ struct AdminAPITests {
         #expect(!answer.text.contains("secret-looking-token"))
     }
 
+    @Test("the JWKS can come from BACKSTREAM_JWKS_URL")
+    func jwksFromURL() async throws {
+        let dir = try TemporaryDirectory("serve-jwks-url")
+        defer { dir.remove() }
+        let keys = try await TestKeys.make(in: dir)
+        let peer = try await LocalHTTPServer.start(in: dir)
+        defer { peer.stop() }
+        let database = try ServerHarness.database(in: dir)
+        var configuration = try ServerHarness.configuration(database: database, store: dir.file("store"), keys: nil)
+        try configuration.apply(environment: [
+            "BACKSTREAM_JWKS_URL": peer.base + "/" + (keys.jwksFile as NSString).lastPathComponent,
+            "BACKSTREAM_JWT_ISSUER": TestClaims.issuer,
+        ])
+        let server = try await ServerHarness.start(configuration)
+        defer { Task { await server.stop() } }
+        let admin = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin()))
+        #expect(admin.status == 200, "\(admin.text)")
+        let member = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin(role: "member")))
+        #expect(member.status == 403, "\(member.text)")
+        // No BACKSTREAM_JWT_AUTHORIZED_PARTIES here: any azp is accepted.
+        var otherParty = TestClaims.admin()
+        otherParty.azp = "https://elsewhere.example"
+        #expect(try await server.get("/api/admin/backup", bearer: try await keys.sign(otherParty)).status == 200)
+    }
+
     @Test("POST, GET, download, verify and DELETE answer the guide's shapes; the activity log records the admin")
     func guideShapes() async throws {
         let dir = try TemporaryDirectory("serve-shapes")

@@ -98,10 +98,10 @@ struct ScheduleAndCronTests {
         // The store is a regular file: every upload fails quickly.
         let blocker = dir.file("not-a-folder")
         try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
-        let hook = try await WebhookReceiver.start(in: dir)
+        let hook = try await LocalHTTPServer.start(in: dir)
         defer { hook.stop() }
         var configuration = try ServerHarness.configuration(database: database, store: blocker, keys: nil,
-                                                            environment: ["BACKSTREAM_ALERT_WEBHOOK": hook.url])
+                                                            environment: ["BACKSTREAM_ALERT_WEBHOOK": hook.base + "/hook"])
         configuration.schedule = try CronSchedule("* * * * *")
         let now = Date()
         let nextMinute = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60
@@ -171,44 +171,4 @@ struct ScheduleAndCronTests {
         }
         return out
     }
-}
-
-/// A real HTTP endpoint (python3's http.server) that stores the body of the last POST.
-struct WebhookReceiver: Sendable {
-    let url: String
-    let bodyFile: String
-    let pid: Int32
-
-    static func start(in dir: TemporaryDirectory) async throws -> WebhookReceiver {
-        let script = dir.file("hook.py"), bodyFile = dir.file("hook-body.json"), portFile = dir.file("hook-port")
-        try """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-                    open(sys.argv[1] + '.tmp', 'wb').write(body)
-                    import os; os.replace(sys.argv[1] + '.tmp', sys.argv[1])
-                    self.send_response(204); self.end_headers()
-                def log_message(self, *a): pass
-            s = http.server.HTTPServer(('127.0.0.1', 0), H)
-            open(sys.argv[2], 'w').write(str(s.server_address[1]))
-            s.serve_forever()
-            """.write(toFile: script, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, bodyFile, portFile]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<100 {
-            if let port = try? String(contentsOfFile: portFile, encoding: .utf8), !port.isEmpty {
-                return WebhookReceiver(url: "http://127.0.0.1:\(port)/hook", bodyFile: bodyFile, pid: process.processIdentifier)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        process.terminate()
-        throw TestDatabaseError(description: "the webhook receiver did not start")
-    }
-
-    func stop() { kill(pid, SIGTERM) }
 }
