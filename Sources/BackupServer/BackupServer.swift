@@ -268,6 +268,8 @@ public struct BackupServer: Sendable {
                     stream.consumed()
                 }
             } catch {
+                // The client went away or the download failed: release the download thread.
+                stream.stop()
                 producer.cancel()
                 throw error
             }

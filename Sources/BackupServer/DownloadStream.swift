@@ -19,11 +19,15 @@ final class DownloadStream: ChunkSink, Sendable {
 
     init(window: Int = 4) {
         (buffers, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
-        credits = DispatchSemaphore(value: window)
+        // Created at 0 and then raised: libdispatch traps when a semaphore is released with a
+        // value below its initial one, which an abandoned download would leave.
+        credits = DispatchSemaphore(value: 0)
+        for _ in 0..<max(1, window) { credits.signal() }
         continuation.onTermination = { [weak self] _ in self?.stop() }
     }
 
-    private func stop() {
+    /// Stops the download thread at its next chunk (the response could not be written).
+    func stop() {
         stopped.store(true, ordering: .relaxed)
         credits.signal()
     }

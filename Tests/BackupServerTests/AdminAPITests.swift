@@ -200,11 +200,33 @@ struct AdminAPITests {
         #expect(try again.json()["deleted_count"] as? Int == 0)
     }
 
+    @Test("a client that hangs up mid-download does not hurt the server; the next download is whole")
+    func abandonedDownload() async throws {
+        let dir = try TemporaryDirectory("serve-abandon")
+        defer { dir.remove() }
+        let database = try GracefulShutdownTests.largeDatabase(in: dir)
+        let server = try await ServerHarness.start(try ServerHarness.configuration(database: database, store: dir.file("store"), keys: nil))
+        defer { Task { await server.stop() } }
+        let created = try await server.send("POST", "/api/admin/backup", bearer: ServerHarness.staticToken)
+        let key = try #require(try created.json()["key"] as? String)
+        let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
+        let url = "\(server.base)/api/admin/backup/\(encoded)/download"
+        for _ in 0..<3 {
+            let cut = try await HTTPClient.run(["curl", "-s", "-o", "/dev/null", "--limit-rate", "200k", "--max-time", "1",
+                                                "-H", "Authorization: Bearer \(ServerHarness.staticToken)", url])
+            #expect(cut.status == 28, "curl should have timed out mid-body: \(cut.status)")
+        }
+        let whole = try await server.get("/api/admin/backup/\(encoded)/download", bearer: ServerHarness.staticToken)
+        #expect(whole.status == 200)
+        #expect(whole.body == (try Data(contentsOf: URL(fileURLWithPath: dir.file("store/\(key)")))))
+    }
+
     @Test("two concurrent POSTs: one 200, one 409 naming the running job's start")
     func oneAtATime() async throws {
         let dir = try TemporaryDirectory("serve-busy")
         defer { dir.remove() }
-        let database = try ServerHarness.database(in: dir)
+        // A backup that takes a second or two, so the two requests surely overlap.
+        let database = try GracefulShutdownTests.largeDatabase(in: dir)
         let server = try await ServerHarness.start(try ServerHarness.configuration(database: database, store: dir.file("store"), keys: nil))
         defer { Task { await server.stop() } }
         async let a = server.send("POST", "/api/admin/backup", bearer: ServerHarness.staticToken)
