@@ -37,7 +37,7 @@ let package = Package(
         ]),
         .target(name: "Backup", dependencies: ["SQLiteDump", "Compression", "ChunkIO", "ObjectStore"]),
         .target(name: "BackupServer", dependencies: [
-            "Backup", "ObjectStore", "ChunkIO", "CCurl",
+            "Backup", "ObjectStore", "ChunkIO",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
