@@ -13,10 +13,15 @@ let package = Package(
         .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "ChunkIO", targets: ["ChunkIO"]),
         .library(name: "Backup", targets: ["Backup"]),
+        .library(name: "BackupServer", targets: ["BackupServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -31,8 +36,15 @@ let package = Package(
             "CCurl", "ChunkIO", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Backup", dependencies: ["SQLiteDump", "Compression", "ChunkIO", "ObjectStore"]),
+        .target(name: "BackupServer", dependencies: [
+            "Backup", "ObjectStore", "ChunkIO",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
         .executableTarget(name: "backstream", dependencies: [
-            "Backup", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore",
+            "Backup", "BackupServer", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -44,5 +56,9 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteDump", "ChunkIO", "TestSupport"]),
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "BackupServerTests", dependencies: [
+            "BackupServer", "Backup", "TestSupport",
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
     ]
 )

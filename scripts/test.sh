@@ -8,6 +8,9 @@ log() { printf '[test] %s\n' "$*" >&2; }
 
 # System packages: C libraries the package links, and the real tools the tests drive.
 packages=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev sqlite3 gzip pigz curl)
+# --- serve branch: headless Chromium for the /admin/backups page test (BackupServerTests) ---
+packages+=(chromium)
+# --- end serve branch ---
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -10,5 +10,6 @@ struct Backstream: AsyncParsableCommand {
             to a file, standard output or object storage, with memory bounded whatever the size.
             """,
         version: "0.1.0",
-        subcommands: [DumpCommand.self, BackupCommand.self, ListCommand.self, PruneCommand.self, RestoreCommand.self, VerifyCommand.self, UploadCommand.self])
+        subcommands: [DumpCommand.self, BackupCommand.self, ListCommand.self, PruneCommand.self, RestoreCommand.self,
+                      VerifyCommand.self, UploadCommand.self, ServeCommand.self])
 }

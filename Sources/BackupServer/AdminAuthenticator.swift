@@ -1,0 +1,152 @@
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Foundation
+import JWTKit
+
+/// Who may use the admin API: static tokens and/or RS256 JWTs checked against a JWKS.
+public struct AdminAuthConfiguration: Sendable {
+    public var staticTokens: [String] = []
+    public var jwksURL: URL?
+    public var jwksFile: String?
+    public var issuer: String?
+    public var authorizedParties: [String] = []
+    /// Allowed clock skew for `exp` and `nbf`.
+    public var leeway: TimeInterval = 5
+    public init() {}
+
+    var usesJWT: Bool { jwksURL != nil || jwksFile != nil }
+}
+
+/// The verdict on one Authorization header.
+public enum AuthOutcome: Sendable, Equatable {
+    case admin(userID: String)
+    /// Missing or invalid credentials (401).
+    case unauthorized(String)
+    /// Valid credentials without the admin role (403).
+    case forbidden(String)
+}
+
+/// Checks `Authorization: Bearer …` the way a Clerk session token is checked: signature by a
+/// JWKS key (RS256 only), `exp`/`nbf` with a small skew, `iss` pinned, `azp` among the
+/// authorized parties when configured, then the admin role. Never logs or echoes a token.
+public actor AdminAuthenticator {
+    private let configuration: AdminAuthConfiguration
+    private var keys: JWTKeyCollection?
+    private var keysLoaded: Date?
+
+    public init(configuration: AdminAuthConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Loads the JWKS now so a bad file or URL fails at start-up, not at the first request.
+    public func loadKeys() async throws(ServerError) {
+        guard configuration.usesJWT else { return }
+        let json: String
+        if let file = configuration.jwksFile {
+            do {
+                json = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw .jwks("cannot read \(file): \(error.localizedDescription)")
+            }
+        } else if let url = configuration.jwksURL {
+            json = try await Self.fetch(url)
+        } else {
+            return
+        }
+        let collection = JWTKeyCollection()
+        do {
+            try await collection.add(jwksJSON: json)
+        } catch {
+            throw .jwks("cannot use the key set: \(error)")
+        }
+        keys = collection
+        keysLoaded = Date()
+    }
+
+    public func authenticate(authorization: String?) async -> AuthOutcome {
+        guard let authorization, let token = Self.bearer(authorization) else {
+            return .unauthorized("missing bearer token")
+        }
+        if let index = ConstantTime.matchesAny(token, configuration.staticTokens) {
+            return .admin(userID: "admin-token-\(index + 1)")
+        }
+        guard configuration.usesJWT, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+            return .unauthorized("invalid token")
+        }
+        guard Self.algorithm(of: token) == "RS256" else { return .unauthorized("invalid token: only RS256 is accepted") }
+        do {
+            let claims = try await verify(token)
+            return check(claims)
+        } catch {
+            return .unauthorized("invalid token: signature or format not accepted")
+        }
+    }
+
+    private func verify(_ token: String) async throws -> AdminClaims {
+        if keys == nil { try await loadKeys() }
+        guard let keys else { throw ServerError.jwks("no keys") }
+        do {
+            return try await keys.verify(token, as: AdminClaims.self)
+        } catch {
+            // A rotated key: fetch the JWKS again, at most once a minute.
+            guard configuration.jwksURL != nil, Date().timeIntervalSince(keysLoaded ?? .distantPast) > 60 else { throw error }
+            try await loadKeys()
+            guard let fresh = self.keys else { throw error }
+            return try await fresh.verify(token, as: AdminClaims.self)
+        }
+    }
+
+    private func check(_ claims: AdminClaims) -> AuthOutcome {
+        let now = Date()
+        guard let exp = claims.exp else { return .unauthorized("token has no exp claim") }
+        if exp.value.addingTimeInterval(configuration.leeway) <= now { return .unauthorized("token expired") }
+        if let nbf = claims.nbf, nbf.value.addingTimeInterval(-configuration.leeway) > now {
+            return .unauthorized("token not valid yet")
+        }
+        guard let issuer = configuration.issuer, let iss = claims.iss?.value, ConstantTime.equals(iss, issuer) else {
+            return .unauthorized("token issuer not accepted")
+        }
+        if !configuration.authorizedParties.isEmpty {
+            guard let azp = claims.azp, configuration.authorizedParties.contains(azp) else {
+                return .unauthorized("token authorized party not accepted")
+            }
+        }
+        guard let subject = claims.sub?.value, !subject.isEmpty else { return .unauthorized("token has no subject") }
+        guard claims.isAdmin else { return .forbidden("admin role required") }
+        return .admin(userID: subject)
+    }
+
+    static func bearer(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// The `alg` of the token's header, read before any key is tried.
+    static func algorithm(of token: String) -> String? {
+        guard let first = token.split(separator: ".").first else { return nil }
+        var base64 = first.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return header["alg"] as? String
+    }
+
+    static func fetch(_ url: URL) async throws(ServerError) -> String {
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        let result: (Data, Int) = try await withCheckedContinuation { (continuation: CheckedContinuation<Result<(Data, Int), ServerError>, Never>) in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(returning: .failure(.jwks("cannot fetch \(url.absoluteString): \(error.localizedDescription)")))
+                } else {
+                    continuation.resume(returning: .success((data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0)))
+                }
+            }.resume()
+        }.get()
+        guard result.1 == 200 else { throw .jwks("\(url.absoluteString) answered HTTP \(result.1)") }
+        return String(decoding: result.0, as: UTF8.self)
+    }
+}

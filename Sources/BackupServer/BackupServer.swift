@@ -1,0 +1,327 @@
+import Backup
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `backstream serve`: the HTTP API of the guide, the admin page, health and metrics, and the
+/// built-in schedule, in one service group that shuts down gracefully on SIGTERM.
+public struct BackupServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let coordinator: BackupCoordinator
+    let authenticator: AdminAuthenticator
+    let limiter: TokenBucket
+    let logger: Logger
+    private let running = RunningGroup()
+
+    /// The service group of the current `run`, for `shutdown()`.
+    private final class RunningGroup: Sendable {
+        let group = Mutex<ServiceGroup?>(nil)
+    }
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        coordinator = BackupCoordinator(configuration: configuration, logger: logger)
+        authenticator = AdminAuthenticator(configuration: configuration.auth)
+        limiter = TokenBucket(burst: configuration.rateLimitBurst, perSecond: configuration.rateLimitPerSecond)
+    }
+
+    /// Runs until SIGTERM/SIGINT (graceful) or until the task is cancelled. `onListening` gets
+    /// the bound port (useful with port 0).
+    public func run(handleSignals: Bool = true, onListening: (@Sendable (Int) async -> Void)? = nil) async throws {
+        try await authenticator.loadKeys()
+        if configuration.auth.staticTokens.isEmpty && !configuration.auth.usesJWT {
+            logger.warning("no admin credentials configured: every admin request is refused (set BACKSTREAM_ADMIN_TOKENS or BACKSTREAM_JWKS_URL/_FILE)")
+        }
+        if configuration.cronSecret == nil && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            logger.warning("CRON_SECRET is not set: anyone who reaches this address can start backups via /api/cron/backup")
+        }
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "backstream"),
+            onServerRunning: { [logger, configuration] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("listening", metadata: [
+                    "host": "\(configuration.host)", "port": "\(port)",
+                    "database": "\(configuration.databasePath)", "store": "\(configuration.destination.store.displayName)",
+                    "schedule": "\(configuration.schedule?.expression ?? "off")",
+                    "jwt": "\(configuration.auth.usesJWT)", "static_tokens": "\(configuration.auth.staticTokens.count)",
+                    "cron_secret": "\(configuration.cronSecret != nil)",
+                ])
+                await onListening?(port)
+            },
+            logger: logger)
+        let scheduler = BackupScheduler(schedule: configuration.schedule, clock: configuration.clock, coordinator: coordinator,
+                                        shutdownGrace: configuration.shutdownGrace, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: scheduler)],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger)
+        // The scheduler (last) drains first: a running backup gets its grace period, then the
+        // HTTP server stops; the whole shutdown is bounded.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace + .seconds(40)
+        groupConfiguration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        running.group.withLock { $0 = group }
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// Starts the graceful shutdown that SIGTERM starts: running backups get their grace.
+    public func shutdown() async {
+        await running.group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    // MARK: Routes
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in await health() }
+        router.get("/metrics") { _, _ in await metrics() }
+        router.get("/api/cron/backup") { request, _ in await cronBackup(request) }
+        router.post("/api/admin/backup") { request, _ in
+            await admin(request, limited: true) { userID in await createBackup(userID: userID) }
+        }
+        router.get("/api/admin/backup") { request, _ in
+            await admin(request, limited: false) { _ in await listBackups() }
+        }
+        router.delete("/api/admin/backup") { request, _ in
+            await admin(request, limited: true) { userID in await cleanup(userID: userID) }
+        }
+        router.get("/api/admin/backup/**") { request, _ in
+            await admin(request, limited: false) { _ in await download(request) }
+        }
+        router.post("/api/admin/backup/**") { request, _ in
+            await admin(request, limited: true) { _ in await verify(request) }
+        }
+        router.get("/admin/backups") { request, _ in await adminPage(request) }
+        router.get("/admin") { _, _ in Response(status: .seeOther, headers: [.location: "/admin/backups"]) }
+        return router
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.cacheControl] = "no-store"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: value.rendered + "\n")))
+    }
+
+    static func error(_ message: String, status: HTTPResponse.Status, extra: [(String, JSONValue)] = [],
+                      headers: HTTPFields = [:]) -> Response {
+        json(.object([("error", .string(message))] + extra), status: status, headers: headers)
+    }
+
+    /// The answer to an error thrown by a job.
+    func failure(_ error: any Error) -> Response {
+        switch error {
+        case ServerError.busy(let started, let holder):
+            var extra: [(String, JSONValue)] = []
+            if let started { extra.append(("started", .string(BackupMetadata.iso8601(started)))) }
+            if let holder { extra.append(("holder", .string(holder))) }
+            return Self.error("a backup is already running", status: .conflict, extra: extra)
+        case ServerError.shuttingDown:
+            return Self.error("the server is shutting down", status: .serviceUnavailable)
+        case ServerError.notFound(let message):
+            return Self.error(message, status: .notFound)
+        case BackupError.notFound:
+            return Self.error("\(error)", status: .notFound)
+        case ServerError.badRequest(let message):
+            return Self.error(message, status: .badRequest)
+        case BackupError.notABackup:
+            return Self.error("\(error)", status: .badRequest)
+        default:
+            return Self.error("\(error)", status: .internalServerError)
+        }
+    }
+
+    /// Rate limit (for requests that start work), then admin authentication, then `body`.
+    func admin(_ request: Request, limited: Bool, _ body: (String) async -> Response) async -> Response {
+        if limited, let wait = limiter.take() {
+            return Self.error("too many requests; retry in \(wait) s", status: .tooManyRequests,
+                              headers: [.retryAfter: String(wait)])
+        }
+        switch await authenticator.authenticate(authorization: request.headers[.authorization]) {
+        case .admin(let userID):
+            return await body(userID)
+        case .unauthorized(let reason):
+            logger.notice("admin request refused", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)"])
+            return Self.error("unauthorized: \(reason)", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+        case .forbidden(let reason):
+            logger.notice("admin request forbidden", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)"])
+            return Self.error("forbidden: \(reason)", status: .forbidden)
+        }
+    }
+
+    // MARK: Handlers
+
+    func cronBackup(_ request: Request) async -> Response {
+        if let wait = limiter.take() {
+            return Self.error("too many requests; retry in \(wait) s", status: .tooManyRequests, headers: [.retryAfter: String(wait)])
+        }
+        if let secret = configuration.cronSecret {
+            let token = request.headers[.authorization].flatMap(AdminAuthenticator.bearer)
+            guard let token, ConstantTime.equals(token, secret) else {
+                logger.notice("cron request refused", metadata: ["reason": "\(token == nil ? "missing bearer token" : "wrong secret")"])
+                return Self.error("unauthorized", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+            }
+        }
+        do {
+            let result = try await coordinator.backup(trigger: .scheduled, userID: nil)
+            return Self.json(.object([
+                ("success", .bool(true)), ("key", .string(result.key)), ("size", .int(Int64(result.size))),
+                ("deleted_count", .int(Int64(result.deletedCount ?? 0))),
+            ]))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    func createBackup(userID: String) async -> Response {
+        do {
+            let result = try await coordinator.backup(trigger: .manual, userID: userID)
+            return Self.json(.object([
+                ("success", .bool(true)), ("key", .string(result.key)), ("size", .int(Int64(result.size))),
+                ("metadata", .object(result.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ("deleted_count", .int(Int64(result.deletedCount ?? 0))),
+            ]))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    func listBackups() async -> Response {
+        let destination = configuration.destination
+        do {
+            let entries = try await BlockingWork.run {
+                try BackupListing.entries(in: destination.store, prefix: destination.prefix)
+            }
+            return Self.json(BackupListing.json(entries))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    func cleanup(userID: String) async -> Response {
+        let destination = configuration.destination, policy = configuration.retention, database = configuration.databasePath
+        do {
+            let result = try await BlockingWork.run {
+                try PruneJob.run(destination: destination, policy: policy, dryRun: false, databasePath: database, userID: userID)
+            }
+            logger.info("cleanup", metadata: ["deleted_count": "\(result.deleted.count)"])
+            return Self.json(result.json)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The key in `/api/admin/backup/<url-encoded key>/<action>`.
+    func backupEntry(_ request: Request, action: String) async throws -> BackupEntry {
+        let base = "/api/admin/backup/"
+        let path = request.uri.path
+        guard path.hasPrefix(base), path.hasSuffix("/" + action), path.count > base.count + action.count + 1 else {
+            throw ServerError.notFound("use /api/admin/backup/{key}/\(action)")
+        }
+        let encoded = path.dropFirst(base.count).dropLast(action.count + 1)
+        guard let key = String(encoded).removingPercentEncoding, !key.isEmpty else {
+            throw ServerError.badRequest("the key is not valid URL encoding")
+        }
+        let destination = configuration.destination
+        // Only keys of backups under the configured prefix: never `..`, never another folder.
+        let full = key.contains("/") ? key : destination.prefix + key
+        guard full.hasPrefix(destination.prefix), !full.split(separator: "/").contains("..") else {
+            throw ServerError.notFound("\(key) is not a backup under \(destination.prefix)")
+        }
+        return try await BlockingWork.run { try destination.resolveKey(full) }
+    }
+
+    func download(_ request: Request) async -> Response {
+        let entry: BackupEntry
+        do {
+            entry = try await backupEntry(request, action: "download")
+        } catch {
+            return failure(error)
+        }
+        let store = configuration.destination.store
+        let key = entry.info.key
+        let stream = DownloadStream()
+        let log = logger
+        let name = (key as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
+        let headers: HTTPFields = [
+            .contentType: entry.key.compressed ? "application/gzip" : "application/sql",
+            .contentDisposition: "attachment; filename=\"\(name)\"",
+            .cacheControl: "no-store",
+        ]
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: entry.info.size) { writer in
+            let producer = Task {
+                do {
+                    try await BlockingWork.run { try store.get(key: key, into: stream) }
+                } catch {
+                    stream.abort(error)
+                    log.error("download failed", metadata: ["key": "\(key)", "error": "\(error)"])
+                }
+            }
+            do {
+                for try await buffer in stream.buffers {
+                    try await writer.write(buffer)
+                    stream.consumed()
+                }
+            } catch {
+                // The client went away or the download failed: release the download thread.
+                stream.stop()
+                producer.cancel()
+                throw error
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    func verify(_ request: Request) async -> Response {
+        do {
+            let entry = try await backupEntry(request, action: "verify")
+            let destination = configuration.destination
+            let report = try await BlockingWork.run { try VerifyJob.run(entry, from: destination) }
+            logger.info("verify", metadata: ["key": "\(entry.info.key)", "ok": "\(report.ok)"])
+            return Self.json(report.json, status: report.ok ? .ok : .unprocessableContent)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    // MARK: Health and metrics
+
+    func health() async -> Response {
+        let c = coordinator
+        let lastRun = await c.lastRun, lastSuccess = await c.lastSuccess, next = await c.nextScheduledRun, running = await c.running
+        let status = lastRun.map { $0.ok ? "ok" : "failing" } ?? "ok"
+        return Self.json(.object([
+            ("status", .string(status)),
+            ("schedule", .string(configuration.schedule?.expression ?? "off")),
+            ("next_run", next.map { .string(BackupMetadata.iso8601($0)) } ?? .null),
+            ("running", running.map { .object([("started", .string(BackupMetadata.iso8601($0.started))),
+                                               ("trigger", .string($0.trigger.rawValue))]) } ?? .null),
+            ("last_backup", lastRun?.json ?? .null),
+            ("last_success", lastSuccess.map { .string(BackupMetadata.iso8601($0.finished)) } ?? .null),
+        ]))
+    }
+
+    func metrics() async -> Response {
+        let c = coordinator
+        let total = await c.backupsTotal, failed = await c.backupsFailedTotal, bytes = await c.uploadedBytesTotal
+        let lastSuccess = await c.lastSuccess, lastRun = await c.lastRun
+        var text = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        metric("backstream_backups_total", "counter", "Backups attempted by this server (scheduled, cron endpoint and admin).", String(total))
+        metric("backstream_backups_failed_total", "counter", "Backups that failed.", String(failed))
+        metric("backstream_last_success_timestamp_seconds", "gauge", "Unix time the last successful backup finished (0: none yet).",
+               lastSuccess.map { String(format: "%.3f", $0.finished.timeIntervalSince1970) } ?? "0")
+        metric("backstream_last_duration_seconds", "gauge", "Duration of the last backup, successful or not.",
+               lastRun.map { String(format: "%.3f", $0.seconds) } ?? "0")
+        metric("backstream_uploaded_bytes_total", "counter", "Compressed bytes uploaded by successful backups.", String(bytes))
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,62 @@
+import Backup
+import Foundation
+
+/// Everything `backstream serve` needs; built from flags plus the environment.
+public struct ServerConfiguration: Sendable {
+    public var databasePath: String
+    public var destination: BackupDestination
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// nil: no built-in schedule (`--schedule off`).
+    public var schedule: CronSchedule?
+    public var retention = RetentionPolicy()
+    /// CRON_SECRET: when set, `GET /api/cron/backup` needs it as a Bearer token.
+    public var cronSecret: String?
+    public var auth = AdminAuthConfiguration()
+    public var alertWebhook: URL?
+    /// Backup-triggering requests allowed in a burst, and the refill rate (per second).
+    public var rateLimitBurst = 10
+    public var rateLimitPerSecond = 0.2
+    /// How long a graceful shutdown waits for a running backup before cancelling it.
+    public var shutdownGrace: Duration = .seconds(30)
+    public var clock: any ServerClock = SystemClock()
+    /// Compression threads for backups run by the server.
+    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    public init(databasePath: String, destination: BackupDestination) {
+        self.databasePath = databasePath
+        self.destination = destination
+    }
+
+    /// Reads CRON_SECRET, BACKSTREAM_ADMIN_TOKENS, BACKSTREAM_JWKS_URL / _FILE,
+    /// BACKSTREAM_JWT_ISSUER, BACKSTREAM_JWT_AUTHORIZED_PARTIES and BACKSTREAM_ALERT_WEBHOOK.
+    public mutating func apply(environment env: [String: String]) throws(ServerError) {
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func list(_ name: String) -> [String] {
+            (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        cronSecret = value("CRON_SECRET")
+        auth.staticTokens = list("BACKSTREAM_ADMIN_TOKENS")
+        auth.jwksFile = value("BACKSTREAM_JWKS_FILE")
+        if let url = value("BACKSTREAM_JWKS_URL") {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
+                throw .configuration("BACKSTREAM_JWKS_URL is not an http(s) URL")
+            }
+            auth.jwksURL = parsed
+        }
+        auth.issuer = value("BACKSTREAM_JWT_ISSUER")
+        auth.authorizedParties = list("BACKSTREAM_JWT_AUTHORIZED_PARTIES")
+        if let hook = value("BACKSTREAM_ALERT_WEBHOOK") {
+            guard let parsed = URL(string: hook), ["http", "https"].contains(parsed.scheme ?? "") else {
+                throw .configuration("BACKSTREAM_ALERT_WEBHOOK is not an http(s) URL")
+            }
+            alertWebhook = parsed
+        }
+        if (auth.jwksFile != nil || auth.jwksURL != nil) && auth.issuer == nil {
+            throw .configuration("BACKSTREAM_JWT_ISSUER must be set when a JWKS is configured (tokens' iss is pinned to it)")
+        }
+    }
+}
