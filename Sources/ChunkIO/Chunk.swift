@@ -11,6 +11,9 @@ public final class Chunk: @unchecked Sendable {
     public var checksum: UInt32 = 0
     /// Bytes of uncompressed input this chunk stands for (equal to `count` for plain text).
     public var sourceCount: Int = 0
+    /// Bytes the producer knows are hex-encoded binary data: the compressor spends less effort
+    /// on chunks made mostly of them, where matching finds almost nothing to gain.
+    public var hexBytes: Int = 0
     weak var pool: ChunkPool?
 
     public init(capacity: Int) {
@@ -40,6 +43,7 @@ public final class Chunk: @unchecked Sendable {
         count = 0
         checksum = 0
         sourceCount = 0
+        hexBytes = 0
         pool?.release(self)
     }
 }

@@ -116,8 +116,12 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
 
     private func work() {
         let compressor = libdeflate_alloc_compressor(level)
+        // Hex-encoded BLOBs (random-looking bytes) gain next to nothing from deeper matching but
+        // cost several times the CPU: chunks made mostly of them use the fastest matcher.
+        let fast = level > 1 ? libdeflate_alloc_compressor(1) : nil
         defer {
             if let compressor { libdeflate_free_compressor(compressor) }
+            if let fast { libdeflate_free_compressor(fast) }
             reorder.withLock {
                 workersLeft -= 1
                 reorder.broadcast()
@@ -129,7 +133,9 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
         while let job = try? jobs.take() {
             let output = job.output
-            let size = libdeflate_gzip_compress(compressor, job.input.base, job.input.count, output.base, output.capacity)
+            let mostlyHex = job.input.hexBytes * 2 > job.input.count
+            let size = libdeflate_gzip_compress(mostlyHex ? (fast ?? compressor) : compressor,
+                                                job.input.base, job.input.count, output.base, output.capacity)
             let inputCount = job.input.count
             job.input.recycle()
             guard size > 0 else {

@@ -7,7 +7,7 @@ public struct DumpOptions: Sendable {
     /// Size of each buffer handed to the next stage; also the unit of parallel compression.
     public var chunkSize: Int = 256 << 10
     /// How many chunk buffers may exist at once (the memory bound of the writer side).
-    public var bufferCount: Int = 6
+    public var bufferCount: Int = 4
     public var busyTimeoutMilliseconds: Int32 = 5000
     /// Name written in the header; defaults to the database's file name.
     public var sourceName: String?

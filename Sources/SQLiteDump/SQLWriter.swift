@@ -196,6 +196,7 @@ final class SQLWriter {
                 out[i] = Tables.hexPairs[Int(input[i])]
             }
             pos += take * 2
+            chunk.hexBytes += take * 2
             offset += take
         }
     }

@@ -28,7 +28,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Script dialect: sqlite or d1.")
     var dialect: Dialect = .sqlite
 
-    @Option(help: "gzip level, 1 (fastest) to 12 (smallest).")
+    @Option(help: "gzip level, 1 (fastest) to 12 (smallest); chunks that are mostly hex-encoded BLOBs always use level 1.")
     var level = 6
 
     @Option(help: "Compression threads (default: one per core).")

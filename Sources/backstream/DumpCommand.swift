@@ -29,7 +29,7 @@ struct DumpCommand: ParsableCommand {
     @Flag(help: "Compress with parallel gzip (readable by gunzip).")
     var gzip = false
 
-    @Option(help: "gzip level, 1 (fastest) to 12 (smallest).")
+    @Option(help: "gzip level, 1 (fastest) to 12 (smallest); chunks that are mostly hex-encoded BLOBs always use level 1.")
     var level = 6
 
     @Option(help: "Script dialect: sqlite (the sqlite3 CLI) or d1 (wrangler d1 execute).")
