@@ -91,9 +91,11 @@ public enum RestoreJob {
             let loader = try ScriptLoader(databasePath: path, name: entry.info.key)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
-            let decoder: ChunkSink = entry.key.compressed ? try GzipDecoder(downstream: crc, name: entry.info.key) : crc
-            // Decoding and inserting run on their own thread while the download continues.
-            try destination.store.get(key: entry.info.key, into: ThreadedSink(downstream: decoder))
+            let decoder: ChunkSink = entry.key.compressed
+                ? try GzipDecoder(downstream: crc, name: entry.info.key, chunkCapacity: 256 << 10) : crc
+            // Decoding and inserting run on their own thread while the download continues; two
+            // chunks in the hand-over queue keep both busy without adding to the memory bound.
+            try destination.store.get(key: entry.info.key, into: ThreadedSink(downstream: decoder, depth: 2))
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil

@@ -8,7 +8,7 @@ import Foundation
 /// (RFC 1952), so `gunzip` reads the result while compression scales with cores.
 ///
 /// Memory is fixed: every job holds one output buffer from a pool taken in submission order, so
-/// the oldest job can always finish and the producer blocks when `2 × threads` are in flight.
+/// the oldest job can always finish and the producer blocks when `threads + 2` are in flight.
 public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     private struct Job {
         let sequence: Int
@@ -49,7 +49,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         self.downstream = downstream
         self.level = Int32(level)
         jobs = BlockingQueue(capacity: threads * 2)
-        outputPool = ChunkPool(size: threads * 2 + 1, chunkCapacity: outputCapacity)
+        outputPool = ChunkPool(size: threads + 2, chunkCapacity: outputCapacity)
         workersLeft = threads
         for index in 0..<threads {
             let thread = Thread { [self] in self.work() }

@@ -35,7 +35,7 @@ public final class ScriptLoader: ChunkSink {
     public init(databasePath: String, name: String) throws(DumpError) {
         connection = try Connection(path: databasePath, readOnly: false)
         self.name = name
-        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;")
+        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-6144;")
     }
 
     deinit {
