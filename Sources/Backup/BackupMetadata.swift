@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteDump
 
 /// The object metadata of a backup (`x-amz-meta-*`). The first three are the guide's contract;
 /// the rest let `verify` and `restore` check what they read.
@@ -17,11 +18,5 @@ public enum BackupMetadata {
     public static let source = "source"
 
     /// ISO 8601 UTC with milliseconds, as the guide writes timestamps.
-    public static func iso8601(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = Date(timeIntervalSince1970: Double(millis / 1000))
-        let c = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: seconds)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0,
-                      c.hour ?? 0, c.minute ?? 0, c.second ?? 0, Int(millis % 1000))
-    }
+    public static func iso8601(_ date: Date) -> String { Timestamp.iso8601(date) }
 }

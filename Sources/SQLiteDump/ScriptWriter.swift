@@ -30,7 +30,7 @@ struct ScriptWriter {
             "-- format: \(DumpFormat.formatVersion)",
             "-- tool: backstream \(DumpFormat.toolVersion)",
             "-- source: \(SQLIdentifier.json(sourceName))",
-            "-- created: \(Self.iso8601(timestamp))",
+            "-- created: \(Timestamp.iso8601(timestamp))",
             "-- sqlite: \(connection.sqliteVersion)",
             "-- dialect: \(options.dialect.rawValue)",
             "-- tables: \(plan.tables.count)",
@@ -90,11 +90,4 @@ struct ScriptWriter {
 
     /// A schema statement from sqlite_schema, terminated.
     static func statement(_ sql: String) -> String { sql + ";\n" }
-
-    static func iso8601(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
 }
