@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "SQLiteDump", dependencies: ["CSQLite", "ChunkIO"]),
         .target(name: "Compression", dependencies: ["CLibdeflate", "CZlib", "ChunkIO"]),
         .target(name: "ObjectStore", dependencies: [
-            "CCurl", "ChunkIO", .product(name: "Crypto", package: "swift-crypto"),
+            "CCurl", "CLibdeflate", "ChunkIO", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Backup", dependencies: ["SQLiteDump", "Compression", "ChunkIO", "ObjectStore"]),
         .target(name: "BackupServer", dependencies: [

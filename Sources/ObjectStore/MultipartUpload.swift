@@ -21,7 +21,9 @@ final class PartBuffer: @unchecked Sendable {
 /// Streams an object of unknown length to S3 as equal-sized parts, at most
 /// `maxConcurrentParts` in flight, each worker on its own thread with its own curl handle.
 ///
-/// Memory is `(maxConcurrentParts + 1) × partSize`, whatever the object's size. A stream that
+/// Memory is `maxConcurrentParts × partSize`, whatever the object's size: the buffer being
+/// filled is one of them, so when the producer is faster than the network it waits for a part
+/// to finish, and when it is slower fewer parts are in flight anyway. A stream that
 /// fits in one part becomes a single PutObject; a failed or aborted upload is aborted on the
 /// server, so no parts are left behind and nothing appears at the key.
 final class MultipartUpload: ObjectUpload, @unchecked Sendable {
@@ -40,7 +42,7 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
     private var jobs: BlockingQueue<(number: Int, buffer: PartBuffer)>?
     private let workersDone = DispatchGroup()
     private let lock = NSLock()
-    private var etags: [Int: String] = [:]
+    private var completed: [Int: CompletedPart] = [:]
     private var failure: Error?
     private var closed = false
 
@@ -51,8 +53,7 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
         self.contentType = contentType
         self.partSize = partSize
         workerCount = store.configuration.maxConcurrentParts
-        // One buffer filling while the workers send theirs.
-        maxBuffers = workerCount + 1
+        maxBuffers = workerCount
         freeBuffers = BlockingQueue(capacity: maxBuffers)
     }
 
@@ -120,12 +121,12 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
             workersDone.wait()
             if let failure = lock.withLock({ failure }) { throw failure }
             let ordered = try (1...partsQueued).map { number in
-                guard let etag = lock.withLock({ etags[number] }) else {
+                guard let part = lock.withLock({ completed[number] }) else {
                     throw ObjectStoreError(.serverError, store: store.displayName, key: key, cause: "part \(number) has no ETag")
                 }
-                return etag
+                return part
             }
-            try store.completeMultipartUpload(key: key, uploadId: uploadId, etags: ordered)
+            try store.completeMultipartUpload(key: key, uploadId: uploadId, parts: ordered)
         } catch {
             stopAndAbortRemote(error)
             throw error
@@ -182,9 +183,9 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
             guard let uploadId else { return }
             let handle = try CurlHandle()
             while let job = try queue.take() {
-                let etag = try store.uploadPart(key: key, uploadId: uploadId, number: job.number,
+                let part = try store.uploadPart(key: key, uploadId: uploadId, number: job.number,
                                                 body: job.buffer.bytes, handle: handle)
-                lock.withLock { etags[job.number] = etag }
+                lock.withLock { completed[job.number] = part }
                 try freeBuffers.put(job.buffer)
             }
         } catch {

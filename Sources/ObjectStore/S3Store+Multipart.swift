@@ -1,5 +1,12 @@
 import Foundation
 
+/// One stored part, as CompleteMultipartUpload must name it.
+struct CompletedPart: Sendable {
+    var etag: String
+    /// Base64 CRC-32 of the part when the upload declared the CRC32 checksum algorithm.
+    var crc32: String?
+}
+
 /// A multipart upload the server still holds parts for.
 public struct PendingMultipartUpload: Sendable, Equatable {
     public var key: String
@@ -8,7 +15,8 @@ public struct PendingMultipartUpload: Sendable, Equatable {
 
 extension S3Store {
     func createMultipartUpload(key: String, metadata: [String: String], contentType: String) throws -> String {
-        let headers = [("Content-Type", contentType)] + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
+        var headers = [("Content-Type", contentType)] + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
+        if configuration.partChecksums { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         let response = try configuration.retry.run { _ in
             try request("POST", key: key, query: [(name: "uploads", value: "")], headers: headers)
         }
@@ -19,25 +27,30 @@ extension S3Store {
         return uploadId
     }
 
-    /// Uploads one part with retries on `handle`; returns its ETag.
+    /// Uploads one part with retries on `handle`; returns its ETag (and CRC-32).
     func uploadPart(key: String, uploadId: String, number: Int, body: UnsafeRawBufferPointer,
-                    handle: CurlHandle) throws -> String {
-        let headers = [("Content-MD5", Self.md5Base64(body))]
+                    handle: CurlHandle) throws -> CompletedPart {
+        var headers = [("Content-MD5", Self.md5Base64(body))]
+        let crc32 = configuration.partChecksums ? Self.crc32Base64(body) : nil
+        if let crc32 { headers.append(("x-amz-checksum-crc32", crc32)) }
         let query = [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadId)]
         let response = try configuration.retry.run { _ in
-            try request("PUT", key: key, query: query, headers: headers, body: body, handle: handle)
+            try request("PUT", key: key, query: query, headers: headers, body: body, bodyIsBound: true, handle: handle)
         }
         guard let etag = response.headers["etag"] else {
             throw ObjectStoreError(.serverError, store: displayName, key: key, cause: "part \(number) was stored without an ETag")
         }
-        return etag
+        return CompletedPart(etag: etag, crc32: crc32)
     }
 
     /// Completion can fail with HTTP 200 and an `<Error>` body; `request` turns that into an error,
     /// so a retryable one (InternalError) is retried like any other.
-    func completeMultipartUpload(key: String, uploadId: String, etags: [String]) throws {
+    func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart]) throws {
         let xml = "<CompleteMultipartUpload>"
-            + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }.joined()
+            + parts.enumerated().map { number, part in
+                "<Part><PartNumber>\(number + 1)</PartNumber><ETag>\(S3XML.escape(part.etag))</ETag>"
+                    + (part.crc32.map { "<ChecksumCRC32>\($0)</ChecksumCRC32>" } ?? "") + "</Part>"
+            }.joined()
             + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
         try configuration.retry.run { attempt in
@@ -48,7 +61,7 @@ extension S3Store {
                 }
             } catch let error as ObjectStoreError where attempt > 0 && error.serverCode == "NoSuchUpload" {
                 // An earlier attempt completed the upload but its answer was lost on the way back.
-                guard let info = try head(key: key), info.etag?.hasSuffix("-\(etags.count)\"") == true else { throw error }
+                guard let info = try head(key: key), info.etag?.hasSuffix("-\(parts.count)\"") == true else { throw error }
             }
         }
     }

@@ -124,7 +124,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let headers = [("Content-Type", contentType), ("Content-MD5", Self.md5Base64(body))]
             + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
         _ = try configuration.retry.run { _ in
-            try request("PUT", key: key, headers: headers, body: body, handle: handle)
+            try request("PUT", key: key, headers: headers, body: body, bodyIsBound: true, handle: handle)
         }
     }
 

@@ -12,8 +12,9 @@ struct UploadCommand: ParsableCommand {
         commandName: "upload",
         abstract: "Stream a file or standard input to the store as one object.",
         discussion: """
-            Uses the same multipart uploader as backups: memory stays at (parts in flight + 1) × \
-            part size however long the stream is, and a failure or Ctrl-C leaves no object.
+            Uses the same multipart uploader as backups: memory stays at parts in flight × part \
+            size (2 × 8 MiB unless BACKSTREAM_UPLOAD_PARTS or BACKSTREAM_PART_SIZE_MIB say \
+            otherwise) however long the stream is, and a failure or Ctrl-C leaves no object.
 
             Examples:
               backstream dump app.db --gzip | backstream upload manual/app.sql.gz --store s3://bucket/

@@ -306,9 +306,9 @@ struct BackupCommandsTests {
         let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.db")
         let env = store.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         let bin = Fixtures.backstreamBinary
-        // 12 MiB of random bytes after the dump: more than two 5 MiB parts.
+        // 20 MiB of random bytes after the dump: three parts of the default 8 MiB.
         let result = try ProcessRunner.shell("""
-            ( '\(bin)' dump '\(source)' --gzip; head -c 12582912 /dev/urandom ) > '\(dir.file("expected"))'
+            ( '\(bin)' dump '\(source)' --gzip; head -c 20971520 /dev/urandom ) > '\(dir.file("expected"))'
             env \(env) '\(bin)' upload manual/c.bin --store '\(store.url.replacingOccurrences(of: "backups/", with: ""))' < '\(dir.file("expected"))'
             """)
         #expect(result.status == 0, "\(result.stderrText)")

@@ -7,7 +7,13 @@ import Glibc
 /// One request per connection (it answers `Connection: close`), which keeps it small.
 final class FaultProxy: @unchecked Sendable {
     enum Action { case forward, respond(status: Int, body: String), drop }
-    struct Seen { let method: String; let target: String }
+    struct Seen {
+        let method: String
+        let target: String
+        /// Lower-case names.
+        let headers: [String: String]
+        let bodyCRC32: UInt32
+    }
 
     private let upstreamPort: UInt16
     private let decide: @Sendable (_ method: String, _ target: String, _ index: Int) -> Action
@@ -63,8 +69,14 @@ final class FaultProxy: @unchecked Sendable {
         let fields = requestLine.split(separator: " ")
         guard fields.count >= 2 else { return }
         let method = String(fields[0]), target = String(fields[1])
+        var headers: [String: String] = [:]
+        for line in head.components(separatedBy: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let seenRequest = Seen(method: method, target: target, headers: headers, bodyCRC32: crc32(body))
         let index: Int = lock.withLock {
-            seen.append(Seen(method: method, target: target))
+            seen.append(seenRequest)
             return seen.count - 1
         }
         switch decide(method, target, index) {

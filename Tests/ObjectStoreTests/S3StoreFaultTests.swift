@@ -41,6 +41,18 @@ struct S3StoreFaultTests {
         #expect(try env.download("faulty/db.sql.gz") == bytes)
         #expect(counter.count("part") >= 4 + 3)
         #expect(counter.count("complete") == 2)
+        // Every part carries the CRC-32 of exactly the bytes it sent.
+        let parts = proxy.requests.filter { Self.isPartUpload($0.method, $0.target) }
+        #expect(parts.count == counter.count("part"))
+        for part in parts {
+            #expect(part.headers["x-amz-checksum-crc32"] == bigEndianBase64(part.bodyCRC32), "\(part.target)")
+            // The payload is not hashed again for the signature; the signed Content-MD5 pins it.
+            #expect(part.headers["content-md5"]?.isEmpty == false)
+            #expect(part.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD")
+            let signedHeaders = part.headers["authorization"]?.components(separatedBy: "SignedHeaders=").last ?? ""
+            #expect(signedHeaders.hasPrefix("content-md5;") || signedHeaders.contains(";content-md5;"))
+            #expect(signedHeaders.contains("x-amz-checksum-crc32"))
+        }
         #expect(try store.listMultipartUploads(prefix: "").isEmpty)
     }
 

@@ -31,6 +31,12 @@ struct S3StoreTests {
         // More than one part means a multipart ETag ("…-N").
         let etag = head["ETag"] as? String ?? ""
         #expect(etag.contains("-") == (size > Self.part))
+        if size > Self.part {
+            // The upload declared CRC32, so the server keeps a composite checksum of the parts
+            // (moto leaves off the "-N" that S3 appends).
+            let stored = (head["ChecksumCRC32"] as? String ?? "").split(separator: "-").first.map(String.init)
+            #expect(stored == compositeCRC32(bytes, partSize: Self.part))
+        }
 
         let info = try #require(try store.head(key: key))
         #expect(info.size == size)
@@ -40,6 +46,14 @@ struct S3StoreTests {
         #expect(sink.finished && sink.bytes == bytes)
         #expect(sink.chunks == (size + (1 << 20) - 1) >> 20)  // streamed in 1 MiB chunks
         #expect(try store.listMultipartUploads(prefix: "").isEmpty)
+    }
+
+    @Test func partChecksumsAreBigEndianBase64CRC32() {
+        let check = Array("123456789".utf8)
+        check.withUnsafeBytes { #expect(S3Store.crc32Base64($0) == "y/Q5Jg==") }  // 0xCBF43926
+        #expect(crc32(check) == 0xCBF4_3926)
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        #expect(S3Store.crc32Base64(empty) == "AAAAAA==")
     }
 
     @Test func putHeadGetDelete() throws {

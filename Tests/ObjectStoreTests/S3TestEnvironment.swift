@@ -66,8 +66,9 @@ struct S3TestEnvironment {
     }
 
     /// `aws s3api head-object` as JSON (`ContentLength`, `Metadata`, ...).
+    /// `aws s3api head-object`, with the stored checksums (ChecksumCRC32, …) in the answer.
     func headObject(_ key: String) throws -> [String: Any] {
-        let result = try aws(["s3api", "head-object", "--bucket", bucket, "--key", key])
+        let result = try aws(["s3api", "head-object", "--bucket", bucket, "--key", key, "--checksum-mode", "ENABLED"])
         if result.status != 0 { throw AWSCLIError(result: result) }
         return try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any] ?? [:]
     }
@@ -76,6 +77,32 @@ struct S3TestEnvironment {
 struct AWSCLIError: Error, CustomStringConvertible {
     let result: ProcessResult
     var description: String { "aws exited with \(result.status): \(result.stderrText)" }
+}
+
+/// CRC-32 (IEEE, as zlib and S3 compute it), written here so the tests do not check the
+/// uploader's checksums against its own code.
+func crc32<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes { crc = crc32Table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    return ~crc
+}
+
+private let crc32Table: [UInt32] = (0..<256).map { index in
+    (0..<8).reduce(UInt32(index)) { value, _ in value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+}
+
+/// What S3 reports as ChecksumCRC32 of a multipart object: the CRC-32 of the parts' big-endian
+/// CRC-32s, base64.
+func compositeCRC32(_ bytes: [UInt8], partSize: Int) -> String {
+    let partCRCs = stride(from: 0, to: bytes.count, by: partSize).flatMap { start -> [UInt8] in
+        let crc = crc32(bytes[start..<min(start + partSize, bytes.count)])
+        return [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+    }
+    return bigEndianBase64(crc32(partCRCs))
+}
+
+func bigEndianBase64(_ crc: UInt32) -> String {
+    Data([UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]).base64EncodedString()
 }
 
 /// Deterministic bytes that differ from part to part, so a misplaced part cannot go unnoticed.

@@ -13,6 +13,7 @@ struct StoreLocationTests {
         #expect(store.bucket == "my-bucket" && store.configuration.region == "us-east-1")
         #expect(store.configuration.endpoint == "https://s3.us-east-1.amazonaws.com")
         #expect(store.configuration.maxConcurrentParts == S3Configuration.defaultConcurrentParts)
+        #expect(store.configuration.defaultPartSize == 8 << 20 && store.configuration.partChecksums)
         #expect(s3.displayName == "s3://my-bucket")
 
         let (r2, r2Prefix) = try StoreLocation.parse("r2://backups/p/", environment: Self.env)
@@ -20,7 +21,7 @@ struct StoreLocationTests {
         #expect(r2Prefix == "p/")
         #expect(r2Store.configuration.endpoint == "https://abc123.r2.cloudflarestorage.com")
         #expect(r2Store.configuration.region == "auto" && r2Store.configuration.accessKeyId == "R2KEY")
-        #expect(r2Store.configuration.maxConcurrentParts == 2)
+        #expect(r2Store.configuration.maxConcurrentParts == 2 && !r2Store.configuration.partChecksums)
         #expect(r2.displayName == "r2://backups")
 
         let custom = try StoreLocation.parse("s3://b-1/", environment: Self.env.merging(
