@@ -8,6 +8,12 @@ final class BodyStream {
     var current: Chunk?
     var delivered = 0
     var failure: Error?
+    /// The object's ETag from the answer that delivered the first bytes: a resumed download
+    /// asks for the rest of exactly that version.
+    var etag: String?
+    /// Set for a resumed download, which must come back as 206 Partial Content: a 200 would
+    /// start again from byte 0 and duplicate what the sink already has.
+    var requiredStatus: Int?
 
     init(sink: ChunkSink, pool: ChunkPool) {
         self.sink = sink
@@ -35,6 +41,11 @@ final class BodyStream {
             if chunk.count > 0 { try sink.write(chunk) } else { chunk.recycle() }
         }
     }
+}
+
+/// A resumed download that came back with the wrong status.
+struct StreamStatusError: Error {
+    let status: Int
 }
 
 /// State one transfer shares with curl's C callbacks, passed as an opaque pointer.
@@ -74,6 +85,10 @@ func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
     // Error bodies are always collected: they carry the S3 error code.
     if let stream = transfer.stream, transfer.isSuccess {
         do {
+            if let required = stream.requiredStatus, transfer.status != required {
+                throw StreamStatusError(status: transfer.status)
+            }
+            if stream.etag == nil { stream.etag = transfer.headers["etag"] }
             try stream.append(bytes)
         } catch {
             stream.failure = error

@@ -44,13 +44,27 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     public func get(key: String, into sink: ChunkSink) throws {
         let stream = BodyStream(sink: sink, pool: ChunkPool(size: 4, chunkCapacity: 1 << 20))
         do {
-            // Once bytes reached the sink a retry would duplicate them, so only clean failures retry.
+            // A retry after bytes reached the sink resumes where they stopped, from the same
+            // version of the object (If-Match), so a long restore survives a dropped connection.
             _ = try configuration.retry.run { _ in
+                var headers: [(String, String)] = []
+                if stream.delivered > 0 {
+                    guard let etag = stream.etag else {
+                        throw ObjectStoreError(.connectionLost, store: displayName, key: key,
+                                               cause: "the download broke off and the answer had no ETag to resume it by")
+                    }
+                    headers = [("Range", "bytes=\(stream.delivered)-"), ("If-Match", etag)]
+                    stream.requiredStatus = 206
+                }
                 do {
-                    return try request("GET", key: key, stream: stream)
-                } catch var error as ObjectStoreError where stream.delivered > 0 {
-                    error.isFinal = true
-                    throw error
+                    return try request("GET", key: key, headers: headers, stream: stream)
+                } catch let error as ObjectStoreError where error.serverCode == "PreconditionFailed" {
+                    throw ObjectStoreError(.serverError, store: displayName, key: key,
+                                           cause: "the object was replaced while it was being downloaded; run the command again",
+                                           serverCode: error.serverCode, httpStatus: error.httpStatus)
+                } catch let failure as StreamStatusError {
+                    throw ObjectStoreError(.serverError, store: displayName, key: key,
+                                           cause: "the server answered a resumed download with HTTP \(failure.status) instead of 206 Partial Content")
                 }
             }
             try stream.flush()

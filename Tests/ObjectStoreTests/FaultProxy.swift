@@ -6,7 +6,11 @@ import Glibc
 /// A loopback HTTP proxy in front of moto that can answer a request itself or drop it.
 /// One request per connection (it answers `Connection: close`), which keeps it small.
 final class FaultProxy: @unchecked Sendable {
-    enum Action { case forward, respond(status: Int, body: String), drop }
+    enum Action {
+        case forward, respond(status: Int, body: String), drop
+        /// Forward, but pass on only the first `bytes` of the answer and then close.
+        case truncate(bytes: Int)
+    }
     struct Seen {
         let method: String
         let target: String
@@ -79,14 +83,15 @@ final class FaultProxy: @unchecked Sendable {
             seen.append(seenRequest)
             return seen.count - 1
         }
-        switch decide(method, target, index) {
+        let action = decide(method, target, index)
+        switch action {
         case .drop:
             return
         case let .respond(status, text):
             let response = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\n"
                 + "Content-Length: \(text.utf8.count)\r\nConnection: close\r\n\r\n\(text)"
             Self.sendAll(client, Array(response.utf8))
-        case .forward:
+        case .forward, .truncate:
             // Keep every header (the signature covers them) but ask moto to close after answering.
             let lines = head.components(separatedBy: "\r\n").filter { !$0.lowercased().hasPrefix("connection:") }
             let forwarded = Array((lines.joined(separator: "\r\n") + "\r\nConnection: close\r\n\r\n").utf8) + body
@@ -98,11 +103,14 @@ final class FaultProxy: @unchecked Sendable {
             }
             guard connected == 0 else { return }
             Self.sendAll(upstream, forwarded)
+            var budget = Int.max
+            if case let .truncate(bytes) = action { budget = bytes }
             var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = recv(upstream, &buffer, buffer.count, 0)
+            while budget > 0 {
+                let n = recv(upstream, &buffer, min(buffer.count, budget), 0)
                 if n <= 0 { break }
                 Self.sendAll(client, Array(buffer[0..<n]))
+                budget -= n
             }
         }
     }

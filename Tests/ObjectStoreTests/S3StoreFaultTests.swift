@@ -79,6 +79,53 @@ struct S3StoreFaultTests {
         #expect(try direct.head(key: "doomed/db.sql.gz") == nil)
     }
 
+    @Test func brokenDownloadResumesWhereItStopped() throws {
+        let env = try S3TestEnvironment()
+        let bytes = testBytes(3 * 1024 * 1024 + 17, seed: 7)
+        try env.store().put(key: "big.sql.gz", bytes: bytes, metadata: [:], contentType: "application/gzip")
+        let counter = FaultCounter()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, _, _ in
+            // The first two answers break off after about 1 MB each.
+            method == "GET" && counter.next("get") < 2 ? .truncate(bytes: 1_000_000) : .forward
+        }
+        defer { proxy.stop() }
+        let sink = CollectingSink()
+        try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry).get(key: "big.sql.gz", into: sink)
+        #expect(sink.finished && !sink.aborted)
+        #expect(sink.bytes == bytes)
+
+        let gets = proxy.requests.filter { $0.method == "GET" }
+        #expect(gets.count == 3)
+        let etag = try #require(try env.store().head(key: "big.sql.gz")?.etag)
+        #expect(gets.first?.headers["range"] == nil)
+        for resumed in gets.dropFirst() {
+            let start = Int(resumed.headers["range"]?.dropFirst("bytes=".count).dropLast() ?? "") ?? 0
+            #expect(start > 0 && start < bytes.count)
+            #expect(resumed.headers["if-match"] == etag)
+        }
+    }
+
+    @Test func objectReplacedDuringADownloadIsNotStitched() throws {
+        let env = try S3TestEnvironment()
+        let direct = try env.store()
+        try direct.put(key: "moving", bytes: testBytes(2 * 1024 * 1024, seed: 1), metadata: [:], contentType: "application/gzip")
+        let counter = FaultCounter()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, _, _ in
+            guard method == "GET" else { return .forward }
+            if counter.next("get") == 0 { return .truncate(bytes: 500_000) }
+            // Another writer replaces the object before the download resumes.
+            try? direct.put(key: "moving", bytes: testBytes(2 * 1024 * 1024, seed: 2), metadata: [:], contentType: "application/gzip")
+            return .forward
+        }
+        defer { proxy.stop() }
+        let sink = CollectingSink()
+        let error = try #require(throws: ObjectStoreError.self) {
+            try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry).get(key: "moving", into: sink)
+        }
+        #expect(error.description.contains("replaced while it was being downloaded"))
+        #expect(sink.aborted && !sink.finished)
+    }
+
     @Test func abortLeavesNothing() throws {
         let env = try S3TestEnvironment()
         let store = try env.store()
