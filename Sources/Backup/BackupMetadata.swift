@@ -15,7 +15,6 @@ public enum BackupMetadata {
     /// CRC-32 (decimal) of the uncompressed SQL text.
     public static let contentCRC32 = "content-crc32"
     public static let sqlBytes = "sql-bytes"
-    public static let source = "source"
 
     /// ISO 8601 UTC with milliseconds, as the guide writes timestamps.
     public static func iso8601(_ date: Date) -> String { Timestamp.iso8601(date) }
