@@ -7,10 +7,9 @@ cd "$(dirname "$0")/.."
 log() { printf '[test] %s\n' "$*" >&2; }
 
 # System packages: C libraries the package links, and the real tools the tests drive.
-packages=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev sqlite3 gzip pigz curl)
-# --- serve branch: headless Chromium for the /admin/backups page test (BackupServerTests) ---
-packages+=(chromium)
-# --- end serve branch ---
+# bsdutils has `script`, which gives the CLI a terminal for the progress-line test; chromium is
+# the headless browser of the /admin/backups page test.
+packages=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev sqlite3 gzip pigz curl bsdutils chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -41,7 +41,8 @@ public struct RestoreReport: Sendable {
 /// into a fresh file that replaces the target only when every check passed.
 public enum RestoreJob {
     public static func restore(_ entry: BackupEntry, from destination: BackupDestination, into target: String,
-                               force: Bool, cancellation: Cancellation? = nil) throws -> RestoreReport {
+                               force: Bool, cancellation: Cancellation? = nil,
+                               progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let fm = FileManager.default
         let sidecars = ["-wal", "-journal", "-shm"].map { target + $0 }
         let occupied = ((try? fm.attributesOfItem(atPath: target)[.size] as? Int) ?? 0) > 0
@@ -52,7 +53,7 @@ public enum RestoreJob {
         let temporary = (directory.isEmpty ? "." : directory) + "/.\((target as NSString).lastPathComponent).restore-\(getpid())"
         removeDatabaseFiles(temporary)
         do {
-            let report = try load(entry, from: destination, into: temporary, cancellation: cancellation)
+            let report = try load(entry, from: destination, into: temporary, cancellation: cancellation, progress: progress)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
             for sidecar in sidecars { unlink(sidecar) }
             guard rename(temporary, target) == 0 else {
@@ -66,10 +67,11 @@ public enum RestoreJob {
     }
 
     /// Streams the backup's SQL to `sink` (standard output) and checks its checksum at the end.
-    public static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink) throws -> RestoreReport {
+    public static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink,
+                                  progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let crc = CRC32Sink(downstream: sink)
         let head: ChunkSink = entry.key.compressed ? try GzipDecoder(downstream: crc, name: entry.info.key) : crc
-        try destination.store.get(key: entry.info.key, into: head)
+        try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
         report.sqlBytes = crc.bytes
@@ -83,7 +85,7 @@ public enum RestoreJob {
 
     /// Loads the backup into a new database at `path` and checks it; the caller owns the file.
     public static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
-                            cancellation: Cancellation? = nil) throws -> RestoreReport {
+                            cancellation: Cancellation? = nil, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let started = Date()
         var report = RestoreReport(key: entry.info.key)
         var header: DumpHeader
@@ -95,7 +97,7 @@ public enum RestoreJob {
                 ? try GzipDecoder(downstream: crc, name: entry.info.key, chunkCapacity: 256 << 10) : crc
             // Decoding and inserting run on their own thread while the download continues; two
             // chunks in the hand-over queue keep both busy without adding to the memory bound.
-            try destination.store.get(key: entry.info.key, into: ThreadedSink(downstream: decoder, depth: 2))
+            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoder, depth: 2), progress))
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil
@@ -137,9 +139,10 @@ public enum RestoreJob {
 
 /// `backstream verify`: a restore into a scratch file that is always deleted.
 public enum VerifyJob {
-    public static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil) throws -> RestoreReport {
+    public static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil,
+                           progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let scratch = NSTemporaryDirectory() + "/backstream-verify-\(getpid())-\(UUID().uuidString.prefix(8)).db"
         defer { RestoreJob.removeDatabaseFiles(scratch) }
-        return try RestoreJob.load(entry, from: destination, into: scratch, cancellation: cancellation)
+        return try RestoreJob.load(entry, from: destination, into: scratch, cancellation: cancellation, progress: progress)
     }
 }

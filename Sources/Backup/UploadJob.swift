@@ -16,9 +16,11 @@ public enum UploadJob {
 
     /// Reads `fd` to its end and stores it at `key`; on any failure the upload is aborted.
     public static func run(fd: Int32, name: String, store: any ObjectStore, key: String, contentType: String,
-                           sizeHint: Int?, cancellation: Cancellation? = nil) throws -> Result {
+                           sizeHint: Int?, cancellation: Cancellation? = nil,
+                           progress: ProgressSink.Report? = nil) throws -> Result {
         let started = Date()
-        let upload = try store.makeUpload(key: key, metadata: [:], contentType: contentType, sizeHint: sizeHint)
+        let upload = ProgressSink.counting(try store.makeUpload(key: key, metadata: [:], contentType: contentType, sizeHint: sizeHint),
+                                           progress)
         let pool = ChunkPool(size: 2, chunkCapacity: 1 << 20)
         var total = 0
         do {

@@ -44,12 +44,15 @@ struct RestoreCommand: ParsableCommand {
         let signals = Terminal.installSignalHandlers(cancellation)
         defer { signals.forEach { $0.cancel() } }
         let report = try reportingErrors(cancellation: cancellation) {
+            defer { Terminal.clearProgress() }
             let destination = try storeOptions.destination()
             let entry = try destination.resolveKey(key)
+            let progress = Terminal.transferProgress("restoring: downloaded", total: entry.info.size)
             if let into {
-                return try RestoreJob.restore(entry, from: destination, into: into, force: force, cancellation: cancellation)
+                return try RestoreJob.restore(entry, from: destination, into: into, force: force, cancellation: cancellation,
+                                              progress: progress)
             }
-            let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput())
+            let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput(), progress: progress)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
             return report
         }

@@ -34,6 +34,23 @@ enum Terminal {
                       bytes(p.bytes), bytes(Int64(rate))))
     }
 
+    /// Progress of a transfer when stderr is a terminal, rewritten in place:
+    /// "downloaded 12.0 MiB of 100.0 MiB (12%), 40.0 MiB/s".
+    static func transferProgress(_ verb: String, total: Int? = nil) -> ProgressSink.Report? {
+        guard stderrIsTerminal else { return nil }
+        return { done, elapsed in
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            var line = "\r\u{1B}[K\(verb) \(bytes(done))"
+            if let total, total > 0 { line += " of \(bytes(Int64(total))) (\(min(100, done * 100 / Int64(total)))%)" }
+            status(line + ", \(bytes(Int64(rate)))/s")
+        }
+    }
+
+    /// Erases a progress line, so what follows starts on a clean line.
+    static func clearProgress() {
+        if stderrIsTerminal { status("\r\u{1B}[K") }
+    }
+
     /// Routes SIGINT and SIGTERM to `cancellation` so the job stops, cleans up and exits non-zero;
     /// SIGPIPE becomes an EPIPE error instead of killing the process mid-cleanup.
     static func installSignalHandlers(_ cancellation: Cancellation) -> [DispatchSourceSignal] {

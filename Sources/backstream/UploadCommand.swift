@@ -50,9 +50,13 @@ struct UploadCommand: ParsableCommand {
                 name = file
                 sizeHint = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
             }
-            defer { if fd > 0 { close(fd) } }
+            defer {
+                if fd > 0 { close(fd) }
+                Terminal.clearProgress()
+            }
             return try UploadJob.run(fd: fd, name: name, store: objectStore, key: prefix + key, contentType: contentType,
-                                     sizeHint: sizeHint, cancellation: cancellation)
+                                     sizeHint: sizeHint, cancellation: cancellation,
+                                     progress: Terminal.transferProgress("uploading:", total: sizeHint))
         }
         let rate = result.seconds > 0 ? Double(result.bytes) / result.seconds : 0
         printLine("uploaded \(Terminal.bytes(Int64(result.bytes))) to \(result.key) in \(String(format: "%.2f", result.seconds)) s (\(Terminal.bytes(Int64(rate)))/s)")

@@ -22,8 +22,11 @@ struct VerifyCommand: ParsableCommand {
         let signals = Terminal.installSignalHandlers(cancellation)
         defer { signals.forEach { $0.cancel() } }
         let report = try reportingErrors(cancellation: cancellation) {
+            defer { Terminal.clearProgress() }
             let destination = try storeOptions.destination()
-            return try VerifyJob.run(try destination.resolveKey(key), from: destination, cancellation: cancellation)
+            let entry = try destination.resolveKey(key)
+            return try VerifyJob.run(entry, from: destination, cancellation: cancellation,
+                                     progress: Terminal.transferProgress("verifying: downloaded", total: entry.info.size))
         }
         if json {
             printLine(report.json.rendered)

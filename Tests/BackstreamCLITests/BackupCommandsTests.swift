@@ -315,4 +315,30 @@ struct BackupCommandsTests {
         let stored = try store.get("manual/c.bin", scratch: dir)
         #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: dir.file("expected")))))
     }
+
+    @Test("long transfers show progress on a terminal's stderr and nothing on a pipe")
+    func progressLines() throws {
+        let dir = try TemporaryDirectory("progress")
+        defer { dir.remove() }
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.db")
+        let bin = Fixtures.backstreamBinary
+        let store = dir.file("store")
+        // `script` runs the command on a pseudo-terminal, as a person at a shell would.
+        let result = try ProcessRunner.shell("""
+            head -c 3000000 /dev/urandom > '\(dir.file("blob"))'
+            script -qec "'\(bin)' upload blob.bin '\(dir.file("blob"))' --store '\(store)' && \
+                '\(bin)' backup '\(source)' --store '\(store)/' --no-activity-log && \
+                '\(bin)' restore latest --into '\(dir.file("r.db"))' --store '\(store)/'" /dev/null
+            """)
+        #expect(result.status == 0, "\(result.stderrText)")
+        let terminal = String(decoding: result.stdout, as: UTF8.self)
+        #expect(terminal.contains("uploading: 2.9 MiB of 2.9 MiB (100%)"))
+        #expect(terminal.contains("restoring: downloaded"))
+        #expect(terminal.contains("restored backups/database-"))
+
+        let piped = try ProcessRunner.shell("""
+            '\(bin)' upload again.bin '\(dir.file("blob"))' --store '\(store)'
+            """)
+        #expect(piped.status == 0 && piped.stderrText.isEmpty, "\(piped.stderrText)")
+    }
 }
