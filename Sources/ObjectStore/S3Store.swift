@@ -46,7 +46,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         do {
             // A retry after bytes reached the sink resumes where they stopped, from the same
             // version of the object (If-Match), so a long restore survives a dropped connection.
-            _ = try configuration.retry.run { _ in
+            _ = try configuration.retry.run(progress: { stream.delivered }) { _ in
                 var headers: [(String, String)] = []
                 if stream.delivered > 0 {
                     guard let etag = stream.etag else {
