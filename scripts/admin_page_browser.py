@@ -84,7 +84,10 @@ class Page:
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
-            message = json.loads(self.ws.receive())
+            try:
+                message = json.loads(self.ws.receive())
+            except socket.timeout:
+                raise RuntimeError(f"{method} {json.dumps(params)[:120]}: no answer from Chromium in 30 s")
             if message.get("id") == self.next_id:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")

@@ -33,5 +33,17 @@ trap moto_stop EXIT
 log "building"
 swift build --build-tests
 export BACKSTREAM_BIN="$PWD/.build/debug/backstream"
-log "running swift test"
-swift test --skip-build "$@"
+if (($#)); then
+    log "running swift test $*"
+    swift test --skip-build "$@"
+else
+    # The server suites run on their own: their in-process server answers on Swift's cooperative
+    # threads, which the other suites' synchronous tests (waiting on subprocesses) can hold for
+    # long enough to time out the headless browser on a 2-core machine.
+    status=0
+    log "running swift test (all suites but BackupServerTests)"
+    swift test --skip-build --skip BackupServerTests || status=$?
+    log "running swift test (BackupServerTests)"
+    swift test --skip-build --filter BackupServerTests || status=$?
+    exit $status
+fi
