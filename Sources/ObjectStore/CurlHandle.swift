@@ -78,6 +78,9 @@ final class CurlHandle {
         let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
         if let failure = stream?.failure { throw failure }
         guard code == CURLE_OK else { throw transportError(code, store: store, key: key) }
+        guard transfer.headersComplete else {
+            throw ObjectStoreError(.connectionLost, store: store, key: key, cause: "the answer broke off inside its headers")
+        }
         var status = 0
         backstream_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: transfer.headers, body: transfer.collected)

@@ -8,12 +8,12 @@ final class BodyStream {
     var current: Chunk?
     var delivered = 0
     var failure: Error?
-    /// The object's ETag from the answer that delivered the first bytes: a resumed download
-    /// asks for the rest of exactly that version.
+    /// The object's ETag and size from the first answer: a resumed download asks for the rest
+    /// of exactly that version.
     var etag: String?
-    /// Set for a resumed download, which must come back as 206 Partial Content: a 200 would
-    /// start again from byte 0 and duplicate what the sink already has.
-    var requiredStatus: Int?
+    var total: Int?
+    /// Set for a resumed attempt: the offset its answer must start at.
+    var resumeFrom: Int?
 
     init(sink: ChunkSink, pool: ChunkPool) {
         self.sink = sink
@@ -35,6 +35,26 @@ final class BodyStream {
         }
     }
 
+    /// Checks an answer before its first body byte is used. A resumed answer must be the 206 of
+    /// the same version starting exactly at `resumeFrom`: anything else (a 200 from byte 0, a
+    /// proxy that ignored If-Match) would stitch the wrong bytes together.
+    func accept(status: Int, headers: [String: String]) throws {
+        guard let start = resumeFrom else {
+            etag = headers["etag"]
+            total = headers["content-length"].flatMap { Int($0) }
+            return
+        }
+        guard status == 206 else {
+            throw ResumeMismatch(reason: "the server answered a resumed download with HTTP \(status) instead of 206 Partial Content")
+        }
+        guard headers["content-range"]?.hasPrefix("bytes \(start)-") == true else {
+            throw ResumeMismatch(reason: "the server resumed the download at \(headers["content-range"] ?? "an unstated range"), not at byte \(start)")
+        }
+        if let etag, let answered = headers["etag"], answered != etag {
+            throw ResumeMismatch(reason: "the object was replaced while it was being downloaded; run the command again")
+        }
+    }
+
     func flush() throws {
         if let chunk = current {
             current = nil
@@ -43,9 +63,9 @@ final class BodyStream {
     }
 }
 
-/// A resumed download that came back with the wrong status.
-struct StreamStatusError: Error {
-    let status: Int
+/// A resumed download whose answer does not continue what was already delivered.
+struct ResumeMismatch: Error {
+    let reason: String
 }
 
 /// State one transfer shares with curl's C callbacks, passed as an opaque pointer.
@@ -56,6 +76,10 @@ final class Transfer {
     var headers: [String: String] = [:]
     var collected: [UInt8] = []
     let stream: BodyStream?
+    var streamAccepted = false
+    /// The blank line that ends a header block arrived. libcurl reports success for an answer
+    /// cut off inside its headers, which would otherwise read as an empty 200.
+    var headersComplete = false
 
     init(body: UnsafeRawBufferPointer, stream: BodyStream?) {
         self.body = body
@@ -85,10 +109,10 @@ func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
     // Error bodies are always collected: they carry the S3 error code.
     if let stream = transfer.stream, transfer.isSuccess {
         do {
-            if let required = stream.requiredStatus, transfer.status != required {
-                throw StreamStatusError(status: transfer.status)
+            if !transfer.streamAccepted {
+                try stream.accept(status: transfer.status, headers: transfer.headers)
+                transfer.streamAccepted = true
             }
-            if stream.etag == nil { stream.etag = transfer.headers["etag"] }
             try stream.append(bytes)
         } catch {
             stream.failure = error
@@ -105,11 +129,14 @@ func curlHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
     guard let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-    if line.hasPrefix("HTTP/") {
+    if line == "\r\n" || line == "\n" {
+        transfer.headersComplete = true
+    } else if line.hasPrefix("HTTP/") {
         // A new status line (after 100 Continue, say) starts a fresh header block.
         let fields = line.split(separator: " ")
         transfer.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
         transfer.headers = [:]
+        transfer.headersComplete = false
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)

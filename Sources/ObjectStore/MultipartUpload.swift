@@ -21,9 +21,10 @@ final class PartBuffer: @unchecked Sendable {
 /// Streams an object of unknown length to S3 as equal-sized parts, at most
 /// `maxConcurrentParts` in flight, each worker on its own thread with its own curl handle.
 ///
-/// Memory is `maxConcurrentParts × partSize`, whatever the object's size: the buffer being
-/// filled is one of them, so when the producer is faster than the network it waits for a part
-/// to finish, and when it is slower fewer parts are in flight anyway. A stream that
+/// Memory is `max(2, maxConcurrentParts) × partSize`, whatever the object's size: the buffer
+/// being filled is one of them, so when the producer is faster than the network it waits for a
+/// part to finish, and when it is slower fewer parts are in flight anyway. (One part in flight
+/// still gets two buffers, or reading and sending would take turns.) A stream that
 /// fits in one part becomes a single PutObject; a failed or aborted upload is aborted on the
 /// server, so no parts are left behind and nothing appears at the key.
 final class MultipartUpload: ObjectUpload, @unchecked Sendable {
@@ -53,7 +54,7 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
         self.contentType = contentType
         self.partSize = partSize
         workerCount = store.configuration.maxConcurrentParts
-        maxBuffers = workerCount
+        maxBuffers = max(2, workerCount)
         freeBuffers = BlockingQueue(capacity: maxBuffers)
     }
 

@@ -22,19 +22,22 @@ public struct RetryPolicy: Sendable {
 
     /// Runs `body` until it succeeds, throws an error that is not retryable, or runs out of attempts.
     /// With `progress` (bytes moved so far), an attempt that moved bytes before failing starts
-    /// the count again: a long transfer may survive many brief outages, but not a dead server.
+    /// the count again: a long transfer may survive many brief outages, but not a dead server,
+    /// and not more than 20 times the attempts in all (a link that breaks every few kilobytes).
     func run<T>(progress: (() -> Int)? = nil, _ body: (_ attempt: Int) throws -> T) throws -> T {
         var attempt = 0
+        var attempts = 0
         var moved = progress?() ?? 0
         while true {
             do {
                 return try body(attempt)
             } catch let error as ObjectStoreError where error.isRetryable {
+                attempts += 1
                 if let now = progress?(), now > moved {
                     moved = now
                     attempt = 0
                 }
-                guard attempt + 1 < maxAttempts else { throw error }
+                guard attempt + 1 < maxAttempts, attempts < 20 * maxAttempts else { throw error }
                 Thread.sleep(forTimeInterval: delay(beforeRetry: attempt))
                 attempt += 1
             }

@@ -51,7 +51,9 @@ public struct S3Configuration: Sendable {
     }
 
     /// AWS S3 (or any S3-compatible service via `AWS_ENDPOINT_URL`) from the usual variables:
-    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (us-east-1).
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (us-east-1), and
+    /// AWS_REQUEST_CHECKSUM_CALCULATION=when_required for a service that refuses CRC32 checksums
+    /// (the AWS SDKs' own switch; Content-MD5 is sent either way).
     public static func fromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
         let region = nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? "us-east-1"
         let endpoint = nonEmpty(environment["AWS_ENDPOINT_URL_S3"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL"])
@@ -60,10 +62,11 @@ public struct S3Configuration: Sendable {
         return S3Configuration(endpoint: endpoint, region: region, accessKeyId: id, secretAccessKey: secret,
                                sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]),
                                maxConcurrentParts: try uploadParts(environment),
-                               defaultPartSize: try partSize(environment))
+                               defaultPartSize: try partSize(environment),
+                               partChecksums: try checksumCalculation(environment))
     }
 
-    /// BACKSTREAM_UPLOAD_PARTS: parts in flight (1–64).
+    /// BACKSTREAM_UPLOAD_PARTS: parts in flight (1–64; 1 still fills one part while sending another).
     static func uploadParts(_ environment: [String: String]) throws -> Int? {
         guard let text = nonEmpty(environment["BACKSTREAM_UPLOAD_PARTS"]) else { return nil }
         guard let n = Int(text), (1...64).contains(n) else {
@@ -71,6 +74,18 @@ public struct S3Configuration: Sendable {
                                    cause: "BACKSTREAM_UPLOAD_PARTS=\(text) is not a number from 1 to 64")
         }
         return n
+    }
+
+    /// AWS_REQUEST_CHECKSUM_CALCULATION: `when_supported` (the default) or `when_required`.
+    static func checksumCalculation(_ environment: [String: String]) throws -> Bool {
+        guard let text = nonEmpty(environment["AWS_REQUEST_CHECKSUM_CALCULATION"]) else { return true }
+        switch text.lowercased() {
+        case "when_supported": return true
+        case "when_required": return false
+        default:
+            throw ObjectStoreError(.invalidArgument, store: "upload settings", key: nil,
+                                   cause: "AWS_REQUEST_CHECKSUM_CALCULATION=\(text) is neither when_supported nor when_required")
+        }
     }
 
     /// BACKSTREAM_PART_SIZE_MIB: multipart part size in MiB (5–5120).

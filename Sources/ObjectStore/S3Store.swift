@@ -46,26 +46,36 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         do {
             // A retry after bytes reached the sink resumes where they stopped, from the same
             // version of the object (If-Match), so a long restore survives a dropped connection.
-            _ = try configuration.retry.run(progress: { stream.delivered }) { _ in
+            try configuration.retry.run(progress: { stream.delivered }) { _ in
                 var headers: [(String, String)] = []
                 if stream.delivered > 0 {
+                    // Everything arrived before the failure: nothing left to ask for.
+                    if let total = stream.total, stream.delivered >= total { return }
                     guard let etag = stream.etag else {
-                        throw ObjectStoreError(.connectionLost, store: displayName, key: key,
-                                               cause: "the download broke off and the answer had no ETag to resume it by")
+                        var error = ObjectStoreError(.connectionLost, store: displayName, key: key,
+                                                     cause: "the download broke off and the answer had no ETag to resume it by")
+                        error.isFinal = true
+                        throw error
                     }
                     headers = [("Range", "bytes=\(stream.delivered)-"), ("If-Match", etag)]
-                    stream.requiredStatus = 206
+                    stream.resumeFrom = stream.delivered
                 }
                 do {
-                    return try request("GET", key: key, headers: headers, stream: stream)
+                    let response = try request("GET", key: key, headers: headers, stream: stream)
+                    if stream.resumeFrom != nil && response.status != 206 {
+                        throw ResumeMismatch(reason: "the server answered a resumed download with HTTP \(response.status) instead of 206 Partial Content")
+                    }
                 } catch let error as ObjectStoreError where error.serverCode == "PreconditionFailed" {
                     throw ObjectStoreError(.serverError, store: displayName, key: key,
                                            cause: "the object was replaced while it was being downloaded; run the command again",
                                            serverCode: error.serverCode, httpStatus: error.httpStatus)
-                } catch let failure as StreamStatusError {
-                    throw ObjectStoreError(.serverError, store: displayName, key: key,
-                                           cause: "the server answered a resumed download with HTTP \(failure.status) instead of 206 Partial Content")
+                } catch let mismatch as ResumeMismatch {
+                    throw ObjectStoreError(.serverError, store: displayName, key: key, cause: mismatch.reason)
                 }
+            }
+            if let total = stream.total, stream.delivered != total {
+                throw ObjectStoreError(.connectionLost, store: displayName, key: key,
+                                       cause: "the download ended after \(stream.delivered) of \(total) bytes")
             }
             try stream.flush()
         } catch {

@@ -99,10 +99,13 @@ struct S3StoreFaultTests {
         #expect(gets.count == 6)
         let etag = try #require(try env.store().head(key: "big.sql.gz")?.etag)
         #expect(gets.first?.headers["range"] == nil)
+        var previous = 0
         for resumed in gets.dropFirst() {
             let start = Int(resumed.headers["range"]?.dropFirst("bytes=".count).dropLast() ?? "") ?? 0
-            #expect(start > 0 && start < bytes.count)
+            // Each attempt resumes after the bytes of the one before.
+            #expect(start > previous && start < bytes.count)
             #expect(resumed.headers["if-match"] == etag)
+            previous = start
         }
     }
 
@@ -125,6 +128,43 @@ struct S3StoreFaultTests {
         }
         #expect(error.description.contains("replaced while it was being downloaded"))
         #expect(sink.aborted && !sink.finished)
+    }
+
+    @Test func aResumedAnswerThatStartsOverIsRefused() throws {
+        let env = try S3TestEnvironment()
+        try env.store().put(key: "restart", bytes: testBytes(2 * 1024 * 1024, seed: 3), metadata: [:], contentType: "application/gzip")
+        let counter = FaultCounter()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, _, _ in
+            guard method == "GET" else { return .forward }
+            switch counter.next("get") {
+            case 0: return .truncate(bytes: 500_000)
+            // A server that ignores Range answers 200 with the object from byte 0.
+            default: return .respond(status: 200, body: "the whole object again")
+            }
+        }
+        defer { proxy.stop() }
+        let sink = CollectingSink()
+        let error = try #require(throws: ObjectStoreError.self) {
+            try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry).get(key: "restart", into: sink)
+        }
+        #expect(error.description.contains("HTTP 200 instead of 206 Partial Content"), "\(error)")
+        #expect(sink.aborted && !sink.finished)
+        #expect(counter.count("get") == 2)
+    }
+
+    @Test func aDownloadThatNeverProgressesGivesUp() throws {
+        let env = try S3TestEnvironment()
+        try env.store().put(key: "stuck", bytes: testBytes(100_000), metadata: [:], contentType: "application/gzip")
+        // Every answer breaks off inside its headers: no byte of the body ever arrives.
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, _, _ in method == "GET" ? .truncate(bytes: 40) : .forward }
+        defer { proxy.stop() }
+        let sink = CollectingSink()
+        let error = try #require(throws: ObjectStoreError.self, "got \(sink.bytes.count) bytes; \(proxy.requests.map { "\($0.method) \($0.target)" })") {
+            try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry).get(key: "stuck", into: sink)
+        }
+        #expect(error.code == .connectionLost)
+        #expect(proxy.requests.filter { $0.method == "GET" }.count == Self.fastRetry.maxAttempts)
+        #expect(sink.aborted && sink.bytes.isEmpty)
     }
 
     @Test func abortLeavesNothing() throws {

@@ -37,14 +37,17 @@ struct S3TestEnvironment {
     }
 
     func configuration(endpoint: String? = nil, secret: String? = nil, retry: RetryPolicy = .standard,
-                       concurrency: Int? = nil) -> S3Configuration {
+                       concurrency: Int? = nil, partChecksums: Bool = true) -> S3Configuration {
         S3Configuration(endpoint: endpoint ?? self.endpoint, region: region, accessKeyId: accessKey,
                         secretAccessKey: secret ?? secretKey, maxConcurrentParts: concurrency,
-                        defaultPartSize: Self.partSize, retry: retry, connectTimeout: 5, stallTimeout: 20)
+                        defaultPartSize: Self.partSize, partChecksums: partChecksums, retry: retry,
+                        connectTimeout: 5, stallTimeout: 20)
     }
 
-    func store(endpoint: String? = nil, secret: String? = nil, retry: RetryPolicy = .standard) throws -> S3Store {
-        try S3Store(bucket: bucket, configuration: configuration(endpoint: endpoint, secret: secret, retry: retry))
+    func store(endpoint: String? = nil, secret: String? = nil, retry: RetryPolicy = .standard,
+               concurrency: Int? = nil, partChecksums: Bool = true) throws -> S3Store {
+        try S3Store(bucket: bucket, configuration: configuration(endpoint: endpoint, secret: secret, retry: retry,
+                                                                 concurrency: concurrency, partChecksums: partChecksums))
     }
 
     /// The real `aws` CLI, with the test credentials and no developer config.

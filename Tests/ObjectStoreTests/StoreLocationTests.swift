@@ -29,6 +29,15 @@ struct StoreLocationTests {
         let customStore = try #require(custom.store as? S3Store)
         #expect(customStore.configuration.endpoint == "http://127.0.0.1:9000" && customStore.configuration.region == "eu-west-1")
         #expect(custom.prefix == "")
+        #expect(customStore.configuration.partChecksums)
+
+        let plain = try StoreLocation.parse("s3://b-1/", environment: Self.env.merging(
+            ["AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED", "BACKSTREAM_UPLOAD_PARTS": "1"]) { $1 })
+        let plainStore = try #require(plain.store as? S3Store)
+        #expect(!plainStore.configuration.partChecksums && plainStore.configuration.maxConcurrentParts == 1)
+        #expect(throws: ObjectStoreError.self) {
+            _ = try StoreLocation.parse("s3://b-1/", environment: Self.env.merging(["AWS_REQUEST_CHECKSUM_CALCULATION": "sometimes"]) { $1 })
+        }
     }
 
     @Test func folders() throws {
