@@ -42,6 +42,22 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         return element
     }
 
+    /// Removes and returns whatever is still queued, even after `fail`: a failed stage hands
+    /// queued chunks back to their pools, or a producer waiting on its pool would wait forever.
+    public func drain() -> [Element] {
+        condition.lock()
+        defer { condition.unlock() }
+        var drained: [Element] = []
+        while stored > 0 {
+            if let element = items[head] { drained.append(element) }
+            items[head] = nil
+            head = (head + 1) % capacity
+            stored -= 1
+        }
+        condition.broadcast()
+        return drained
+    }
+
     public func close() {
         condition.lock()
         closed = true

@@ -25,6 +25,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
         } catch {
             lock.withLock { if failure == nil { failure = error } }
             queue.fail(error)
+            queue.drain().forEach { $0.recycle() }
         }
         done.signal()
     }
@@ -51,6 +52,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
     public func abort(_ error: Error) {
         queue.fail(error)
         done.wait()
+        queue.drain().forEach { $0.recycle() }
         downstream.abort(error)
     }
 }

@@ -79,7 +79,13 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
         let job = Job(sequence: nextSubmit, input: chunk, output: output)
         nextSubmit += 1
-        try jobs.put(job)
+        do {
+            try jobs.put(job)
+        } catch {
+            chunk.recycle()
+            output.recycle()
+            throw error
+        }
     }
 
     public func finish() throws {
@@ -112,6 +118,12 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
         jobs.fail(error)
         outputPool.fail(error)
+        // Queued input chunks go back to the producer's pool: a producer waiting there for a
+        // chunk (all of them queued here) would otherwise never see the failure.
+        for job in jobs.drain() {
+            job.input.recycle()
+            job.output.recycle()
+        }
     }
 
     private func work() {

@@ -42,5 +42,7 @@ struct LocalHTTPServer: Sendable {
         throw TestDatabaseError(description: "python3 http.server did not start")
     }
 
-    func stop() { kill(pid, SIGTERM) }
+    /// SIGKILL, not SIGTERM: a child inherits ignored signals, and this process ignores SIGTERM
+    /// once a server test has installed its shutdown handler, which left peers running.
+    func stop() { kill(pid, SIGKILL) }
 }

@@ -20,6 +20,15 @@ struct BlockingQueueTests {
         #expect(received.value == (1...10).map(String.init).joined(separator: ","))
     }
 
+    @Test func drainHandsBackWhatAFailedQueueStillHolds() throws {
+        let queue = BlockingQueue<Int>(capacity: 4)
+        for value in 1...3 { try queue.put(value) }
+        _ = try queue.take()
+        queue.fail(TestError("stage failed"))
+        #expect(queue.drain() == [2, 3])
+        #expect(queue.drain().isEmpty)
+    }
+
     @Test func failureReachesBothEnds() throws {
         let queue = BlockingQueue<Int>(capacity: 1)
         try queue.put(1)

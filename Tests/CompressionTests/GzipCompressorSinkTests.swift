@@ -76,6 +76,30 @@ struct GzipCompressorSinkTests {
         }
     }
 
+    /// The producer's pool must get back every chunk still queued for compression when the
+    /// pipeline fails: a producer waiting there for a chunk would otherwise wait forever (this
+    /// hung a CI run once, in the test below, when the workers lost the race to the failure).
+    @Test("an aborted compressor hands every queued chunk back to the producer's pool")
+    func abortReturnsQueuedChunks() throws {
+        let size = 4 << 20
+        let pool = ChunkPool(size: 3, chunkCapacity: size)
+        // One thread at level 12: the first chunk keeps it busy while the other two wait queued.
+        let gzip = try GzipCompressorSink(downstream: DiscardSink(), level: 12, threads: 1, chunkCapacity: size)
+        let text = sampleText(size)
+        for _ in 0..<3 {
+            let chunk = try pool.take()
+            text.withUnsafeBytes { _ = chunk.append($0) }
+            try gzip.write(chunk)
+        }
+        gzip.abort(OutputError(code: .writeFailed, path: "x", reason: "upload failed"))
+        let allBack = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for _ in 0..<3 { _ = try? pool.take() }
+            allBack.signal()
+        }
+        #expect(allBack.wait(timeout: .now() + 20) == .success)
+    }
+
     @Test("a failing destination stops the producer and aborts")
     func downstreamFailure() throws {
         final class Failing: ChunkSink {
