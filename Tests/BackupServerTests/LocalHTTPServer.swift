@@ -42,7 +42,7 @@ struct LocalHTTPServer: Sendable {
         throw TestDatabaseError(description: "python3 http.server did not start")
     }
 
-    /// SIGKILL, not SIGTERM: a child inherits ignored signals, and this process ignores SIGTERM
-    /// once a server test has installed its shutdown handler, which left peers running.
+    /// SIGKILL, not SIGTERM: SIGTERM left peers running after every run (a child inherits
+    /// ignored signals, and signal handling set up by the server tests may ignore SIGTERM).
     func stop() { kill(pid, SIGKILL) }
 }
