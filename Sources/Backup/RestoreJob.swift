@@ -111,20 +111,45 @@ public enum RestoreJob {
         if header.format != nil && !report.complete {
             report.problems.append("the dump has no completion trailer: it was cut short")
         }
-        let db = try Connection(path: path, readOnly: true)
-        for table in header.tableRows {
-            let actual = try db.scalarInt("SELECT count(*) FROM main.\"\(table.name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+        // integrity_check is the longest check: row counts and the foreign-key check run beside
+        // it on a second read-only connection, so the checks take one core's time, not two.
+        let tableRows = header.tableRows
+        let side = CheckResults()
+        let sideDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { sideDone.signal() }
+            do {
+                let db = try Connection(path: path, readOnly: true)
+                var counts: [Int64] = []
+                for table in tableRows {
+                    counts.append(try db.scalarInt("SELECT count(*) FROM main.\"\(table.name.replacingOccurrences(of: "\"", with: "\"\""))\""))
+                }
+                let violations = try db.scalarInt("SELECT count(*) FROM pragma_foreign_key_check")
+                side.set(.success((counts, Int(violations))))
+            } catch {
+                side.set(.failure(error))
+            }
+        }
+        var lines: [String] = []
+        do {
+            let db = try Connection(path: path, readOnly: true)
+            let integrity = try db.prepare("PRAGMA integrity_check")
+            while try integrity.step() { lines.append(integrity.string(0)) }
+        } catch {
+            sideDone.wait()
+            throw error
+        }
+        sideDone.wait()
+        let (counts, violations) = try side.get()
+        for (table, actual) in zip(tableRows, counts) {
             report.tables.append((table.name, table.rows, actual))
             if actual != table.rows {
                 report.problems.append("table \(table.name) has \(actual) rows, the dump header says \(table.rows)")
             }
         }
-        let integrity = try db.prepare("PRAGMA integrity_check")
-        var lines: [String] = []
-        while try integrity.step() { lines.append(integrity.string(0)) }
         report.integrity = lines.joined(separator: "; ")
         if lines != ["ok"] { report.problems.append("integrity_check: \(report.integrity)") }
-        report.foreignKeyViolations = Int(try db.scalarInt("SELECT count(*) FROM pragma_foreign_key_check"))
+        report.foreignKeyViolations = violations
         if report.foreignKeyViolations > 0 {
             report.problems.append("\(report.foreignKeyViolations) foreign key violations")
         }
@@ -135,6 +160,14 @@ public enum RestoreJob {
     static func removeDatabaseFiles(_ path: String) {
         for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
     }
+}
+
+/// The row counts and foreign-key violations found on the checking thread.
+private final class CheckResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<([Int64], Int), Error> = .failure(CancelledError())
+    func set(_ value: Result<([Int64], Int), Error>) { lock.withLock { result = value } }
+    func get() throws -> ([Int64], Int) { try lock.withLock { result }.get() }
 }
 
 /// `backstream verify`: a restore into a scratch file that is always deleted.

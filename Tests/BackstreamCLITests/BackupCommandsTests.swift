@@ -341,4 +341,38 @@ struct BackupCommandsTests {
             """)
         #expect(piped.status == 0 && piped.stderrText.isEmpty, "\(piped.stderrText)")
     }
+
+    @Test("verify reports foreign-key violations and row counts that differ from the dump header")
+    func verifyReportsWhatTheChecksFind() throws {
+        let dir = try TemporaryDirectory("verify-checks")
+        defer { dir.remove() }
+        let source = dir.file("orphans.db")
+        // SQLite does not enforce foreign keys unless asked: the source holds an orphan row.
+        try TestDatabase(source).execute("""
+            CREATE TABLE parent(id INTEGER PRIMARY KEY);
+            CREATE TABLE child(id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));
+            INSERT INTO parent VALUES (1);
+            INSERT INTO child VALUES (1, 1), (2, 99);
+            """)
+        let bin = Fixtures.backstreamBinary
+        let store = dir.file("store")
+        // A backup whose header promises one parent row more than its INSERTs hold.
+        let result = try ProcessRunner.shell("""
+            mkdir -p '\(store)/backups'
+            '\(bin)' dump '\(source)' | sed 's/^-- table: 1 "parent"$/-- table: 2 "parent"/' \
+                | gzip > '\(store)/backups/database-2024-01-15-02-00-00.sql.gz'
+            '\(bin)' verify latest --json --store '\(store)/'
+            """)
+        #expect(result.status == 1, "\(result.stderrText)")
+        let report = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(report["ok"] as? Bool == false)
+        #expect(report["foreign_key_violations"] as? Int == 1)
+        #expect(report["integrity_check"] as? String == "ok")
+        let problems = report["problems"] as? [String] ?? []
+        #expect(problems.contains("1 foreign key violations"), "\(problems)")
+        #expect(problems.contains("table parent has 1 rows, the dump header says 2"), "\(problems)")
+        let tables = report["tables"] as? [[String: Any]] ?? []
+        #expect(tables.map { $0["name"] as? String } == ["parent", "child"])
+        #expect(tables.map { $0["actual"] as? Int } == [1, 2])
+    }
 }
