@@ -130,16 +130,15 @@ public enum RestoreJob {
                 side.set(.failure(error))
             }
         }
-        var lines: [String] = []
-        do {
+        let integrity = Result { () throws -> [String] in
             let db = try Connection(path: path, readOnly: true)
-            let integrity = try db.prepare("PRAGMA integrity_check")
-            while try integrity.step() { lines.append(integrity.string(0)) }
-        } catch {
-            sideDone.wait()
-            throw error
+            let statement = try db.prepare("PRAGMA integrity_check")
+            var lines: [String] = []
+            while try statement.step() { lines.append(statement.string(0)) }
+            return lines
         }
         sideDone.wait()
+        let lines = try integrity.get()
         let (counts, violations) = try side.get()
         for (table, actual) in zip(tableRows, counts) {
             report.tables.append((table.name, table.rows, actual))

@@ -11,13 +11,14 @@ public final class ProgressSink: ChunkSink {
     private let report: Report
     private let interval: Double
     private let started = DispatchTime.now().uptimeNanoseconds
-    private var lastReport: UInt64 = 0
+    private var lastReport: UInt64
     public private(set) var bytes: Int64 = 0
 
     public init(downstream: ChunkSink, interval: Double = 0.5, report: @escaping Report) {
         self.downstream = downstream
         self.interval = interval
         self.report = report
+        lastReport = started
     }
 
     /// `sink` behind a counter when there is someone to report to, else `sink` itself.
@@ -28,7 +29,7 @@ public final class ProgressSink: ChunkSink {
     public func write(_ chunk: Chunk) throws {
         bytes += Int64(chunk.count)
         let now = DispatchTime.now().uptimeNanoseconds
-        if Double(now - max(lastReport, started)) / 1e9 >= interval {
+        if Double(now - lastReport) / 1e9 >= interval {
             lastReport = now
             report(bytes, Double(now - started) / 1e9)
         }

@@ -25,6 +25,8 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
         } catch {
             lock.withLock { if failure == nil { failure = error } }
             queue.fail(error)
+            // Also the path an abort takes (its fail ends the take above): what is still queued
+            // goes back to the producer's pool.
             queue.drain().forEach { $0.recycle() }
         }
         done.signal()
@@ -52,7 +54,6 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
     public func abort(_ error: Error) {
         queue.fail(error)
         done.wait()
-        queue.drain().forEach { $0.recycle() }
         downstream.abort(error)
     }
 }

@@ -13,7 +13,8 @@ final class BodyStream {
     var etag: String?
     var total: Int?
     /// Set for a resumed attempt: the offset its answer must start at.
-    var resumeFrom: Int?
+    private(set) var resumeFrom: Int?
+    private var answerChecked = false
 
     init(sink: ChunkSink, pool: ChunkPool) {
         self.sink = sink
@@ -39,6 +40,8 @@ final class BodyStream {
     /// the same version starting exactly at `resumeFrom`: anything else (a 200 from byte 0, a
     /// proxy that ignored If-Match) would stitch the wrong bytes together.
     func accept(status: Int, headers: [String: String]) throws {
+        guard !answerChecked else { return }
+        answerChecked = true
         guard let start = resumeFrom else {
             etag = headers["etag"]
             total = headers["content-length"].flatMap { Int($0) }
@@ -51,8 +54,14 @@ final class BodyStream {
             throw ResumeMismatch(reason: "the server resumed the download at \(headers["content-range"] ?? "an unstated range"), not at byte \(start)")
         }
         if let etag, let answered = headers["etag"], answered != etag {
-            throw ResumeMismatch(reason: "the object was replaced while it was being downloaded; run the command again")
+            throw ResumeMismatch(reason: ResumeMismatch.replaced)
         }
+    }
+
+    /// Starts an attempt: from byte 0, or resuming after the bytes already delivered.
+    func beginAttempt() {
+        resumeFrom = delivered > 0 ? delivered : nil
+        answerChecked = false
     }
 
     func flush() throws {
@@ -66,6 +75,7 @@ final class BodyStream {
 /// A resumed download whose answer does not continue what was already delivered.
 struct ResumeMismatch: Error {
     let reason: String
+    static let replaced = "the object was replaced while it was being downloaded; run the command again"
 }
 
 /// State one transfer shares with curl's C callbacks, passed as an opaque pointer.
@@ -76,7 +86,6 @@ final class Transfer {
     var headers: [String: String] = [:]
     var collected: [UInt8] = []
     let stream: BodyStream?
-    var streamAccepted = false
     /// The blank line that ends a header block arrived. libcurl reports success for an answer
     /// cut off inside its headers, which would otherwise read as an empty 200.
     var headersComplete = false
@@ -109,10 +118,7 @@ func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
     // Error bodies are always collected: they carry the S3 error code.
     if let stream = transfer.stream, transfer.isSuccess {
         do {
-            if !transfer.streamAccepted {
-                try stream.accept(status: transfer.status, headers: transfer.headers)
-                transfer.streamAccepted = true
-            }
+            try stream.accept(status: transfer.status, headers: transfer.headers)
             try stream.append(bytes)
         } catch {
             stream.failure = error

@@ -47,27 +47,25 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             // A retry after bytes reached the sink resumes where they stopped, from the same
             // version of the object (If-Match), so a long restore survives a dropped connection.
             try configuration.retry.run(progress: { stream.delivered }) { _ in
+                stream.beginAttempt()
                 var headers: [(String, String)] = []
-                if stream.delivered > 0 {
+                if let start = stream.resumeFrom {
                     // Everything arrived before the failure: nothing left to ask for.
-                    if let total = stream.total, stream.delivered >= total { return }
+                    if let total = stream.total, start >= total { return }
                     guard let etag = stream.etag else {
                         var error = ObjectStoreError(.connectionLost, store: displayName, key: key,
                                                      cause: "the download broke off and the answer had no ETag to resume it by")
                         error.isFinal = true
                         throw error
                     }
-                    headers = [("Range", "bytes=\(stream.delivered)-"), ("If-Match", etag)]
-                    stream.resumeFrom = stream.delivered
+                    headers = [("Range", "bytes=\(start)-"), ("If-Match", etag)]
                 }
                 do {
                     let response = try request("GET", key: key, headers: headers, stream: stream)
-                    if stream.resumeFrom != nil && response.status != 206 {
-                        throw ResumeMismatch(reason: "the server answered a resumed download with HTTP \(response.status) instead of 206 Partial Content")
-                    }
+                    // An answer without body bytes was not checked on the way in.
+                    try stream.accept(status: response.status, headers: response.headers)
                 } catch let error as ObjectStoreError where error.serverCode == "PreconditionFailed" {
-                    throw ObjectStoreError(.serverError, store: displayName, key: key,
-                                           cause: "the object was replaced while it was being downloaded; run the command again",
+                    throw ObjectStoreError(.serverError, store: displayName, key: key, cause: ResumeMismatch.replaced,
                                            serverCode: error.serverCode, httpStatus: error.httpStatus)
                 } catch let mismatch as ResumeMismatch {
                     throw ObjectStoreError(.serverError, store: displayName, key: key, cause: mismatch.reason)
