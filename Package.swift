@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["CSQLite"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSQLite", "ChunkIO"], path: "Tests/TestSupport"),
         .testTarget(name: "ChunkIOTests", dependencies: ["ChunkIO", "TestSupport"]),
         .testTarget(name: "SQLiteDumpTests", dependencies: ["SQLiteDump", "ChunkIO", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ChunkIO", "TestSupport"]),

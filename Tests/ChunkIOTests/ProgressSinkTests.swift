@@ -1,10 +1,11 @@
 import ChunkIO
 import Foundation
 import Testing
+import TestSupport
 
 struct ProgressSinkTests {
     @Test func countsEveryBytePassedOnAndReportsTheTotalAtTheEnd() throws {
-        let downstream = RecordingSink()
+        let downstream = CollectingSink()
         let reports = Reports()
         // Interval 0: every chunk reports, so the counts can be checked one by one.
         let sink = ProgressSink(downstream: downstream, interval: 0) { bytes, elapsed in reports.add(bytes, elapsed) }
@@ -20,7 +21,7 @@ struct ProgressSinkTests {
 
     @Test func reportsAreThrottledToTheInterval() throws {
         let reports = Reports()
-        let sink = ProgressSink(downstream: RecordingSink(), interval: 3600) { bytes, elapsed in reports.add(bytes, elapsed) }
+        let sink = ProgressSink(downstream: CollectingSink(), interval: 3600) { bytes, elapsed in reports.add(bytes, elapsed) }
         _ = try writeNumbered(100, to: sink, pool: ChunkPool(size: 2, chunkCapacity: 10))
         #expect(reports.all.isEmpty)
         try sink.finish()
@@ -28,15 +29,15 @@ struct ProgressSinkTests {
     }
 
     @Test func withoutAReportTheSinkIsUnwrapped() {
-        let downstream = RecordingSink()
+        let downstream = CollectingSink()
         #expect(ProgressSink.counting(downstream, nil) === downstream)
         #expect(ProgressSink.counting(downstream, { _, _ in }) is ProgressSink)
     }
 
     @Test func abortReachesDownstream() {
-        let downstream = RecordingSink()
+        let downstream = CollectingSink()
         ProgressSink(downstream: downstream) { _, _ in }.abort(TestError("stop"))
-        #expect(downstream.aborted == "stop")
+        #expect(downstream.abortReason == "stop")
     }
 }
 

@@ -4,18 +4,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Collects everything written to it.
-final class CollectingSink: ChunkSink {
-    var bytes: [UInt8] = []
-    var finished = false
-    func write(_ chunk: Chunk) throws {
-        bytes += chunk.bytes
-        chunk.recycle()
-    }
-    func finish() throws { finished = true }
-    func abort(_ error: Error) {}
-}
-
 @Suite("Streaming gzip decoder")
 struct GzipDecoderTests {
     func gzipFile(_ input: [UInt8], command: String) throws -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ObjectStore
 
 /// Multipart uploads through a proxy that fails requests the way S3 does under stress.

@@ -1,6 +1,7 @@
 import ChunkIO
 import Foundation
 import Testing
+import TestSupport
 @testable import ObjectStore
 
 /// S3Store against a real moto_server (signatures checked), read back with the `aws` CLI.

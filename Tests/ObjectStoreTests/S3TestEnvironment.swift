@@ -140,18 +140,3 @@ func stream(_ bytes: [UInt8], into sink: ChunkSink, chunkSize: Int = 300_007, fi
     }
     if finish { try sink.finish() }
 }
-
-/// Collects what a store's `get` streams.
-final class CollectingSink: ChunkSink {
-    var bytes: [UInt8] = []
-    var chunks = 0
-    var finished = false
-    var aborted = false
-    func write(_ chunk: Chunk) throws {
-        bytes.append(contentsOf: chunk.bytes)
-        chunks += 1
-        chunk.recycle()
-    }
-    func finish() throws { finished = true }
-    func abort(_ error: Error) { aborted = true }
-}
