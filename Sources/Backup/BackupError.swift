@@ -6,6 +6,7 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case targetExists(path: String)
     case verificationFailed(key: String, problems: [String])
     case invalidOption(String)
+    case targetIsSymbolicLink(path: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,8 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             return "backup \(key) failed verification: \(problems.joined(separator: "; "))"
         case .invalidOption(let message):
             return message
+        case .targetIsSymbolicLink(let path):
+            return "\(path) is a symbolic link; restore to the file it points to, or pass --force to replace the link itself with the restored database (its target is never written)"
         }
     }
 }

@@ -19,7 +19,13 @@ public struct RestoreReport: Sendable {
     public var expectedCRC32: UInt32?
     public var actualCRC32: UInt32 = 0
     public var complete = false
+    /// The script does not start with Backstream's header (restored with `allowForeign`).
+    public var foreign = false
+    /// What the writer recorded about the source at backup time, when it did.
+    public var sourceChecks: SourceChecks?
     public var problems: [String] = []
+    /// Facts worth telling that are not problems (violations reproduced from the source).
+    public var notes: [String] = []
 
     public var ok: Bool { problems.isEmpty }
 
@@ -30,67 +36,88 @@ public struct RestoreReport: Sendable {
             ("foreign_key_violations", .int(Int64(foreignKeyViolations))),
             ("content_crc32", .string(String(actualCRC32))),
             ("expected_crc32", expectedCRC32.map { .string(String($0)) } ?? .null),
-            ("complete", .bool(complete)),
+            ("complete", .bool(complete)), ("foreign", .bool(foreign)),
+            ("source_foreign_key_violations", sourceChecks.map { $0.foreignKeyViolations.map { .int(Int64($0)) } ?? .string("error") } ?? .null),
             ("tables", .array(tables.map { .object([("name", .string($0.name)), ("expected", .int($0.expected)), ("actual", .int($0.actual))]) })),
             ("problems", .array(problems.map(JSONValue.string))),
+            ("notes", .array(notes.map(JSONValue.string))),
         ])
     }
 }
 
 /// `backstream restore` and the loading half of `verify`: download → gunzip → execute, streamed,
 /// into a fresh file that replaces the target only when every check passed.
+///
+/// The object is untrusted: the loader runs it under `LoaderSandbox` into a file this process
+/// created (O_EXCL|O_NOFOLLOW) beside the target, which is synced and renamed into place only
+/// at the end, so a failure or a kill at any moment leaves the old target as it was.
 public enum RestoreJob {
     public static func restore(_ entry: BackupEntry, from destination: BackupDestination, into target: String,
-                               force: Bool, cancellation: Cancellation? = nil,
+                               force: Bool, allowForeign: Bool = false, cancellation: Cancellation? = nil,
                                progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+        var link = stat()
+        if lstat(target, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK, !force {
+            throw BackupError.targetIsSymbolicLink(path: target)
+        }
         let fm = FileManager.default
         let sidecars = ["-wal", "-journal", "-shm"].map { target + $0 }
         let occupied = ((try? fm.attributesOfItem(atPath: target)[.size] as? Int) ?? 0) > 0
             || sidecars.prefix(2).contains { fm.fileExists(atPath: $0) }
         if occupied && !force { throw BackupError.targetExists(path: target) }
 
-        let directory = (target as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((target as NSString).lastPathComponent).restore-\(getpid())"
-        removeDatabaseFiles(temporary)
+        let temporary = try RestoreFile.createTemporary(beside: target)
         do {
-            let report = try load(entry, from: destination, into: temporary, cancellation: cancellation, progress: progress)
+            let report = try load(entry, from: destination, into: temporary, accepts: allowForeign ? .anyScript : .backstream,
+                                  cancellation: cancellation, progress: progress)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
+            try RestoreFile.sync(temporary)
             for sidecar in sidecars { unlink(sidecar) }
+            // rename replaces a symbolic link itself (with --force), never what it points to.
             guard rename(temporary, target) == 0 else {
                 throw OutputError(code: .cannotRename, path: target, reason: String(cString: strerror(errno)))
             }
+            RestoreFile.syncFolder(of: target)
             return report
         } catch {
-            removeDatabaseFiles(temporary)
+            RestoreFile.remove(temporary)
             throw error
         }
     }
 
-    /// Streams the backup's SQL to `sink` (standard output) and checks its checksum at the end.
+    /// Streams the backup's SQL to `sink` (standard output) and checks its frame and checksum;
+    /// a script without Backstream's header is refused before any of it is written.
     public static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink,
-                                  progress: ProgressSink.Report? = nil) throws -> RestoreReport {
-        let crc = CRC32Sink(downstream: sink)
+                                  allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+        let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
+        let crc = CRC32Sink(downstream: frame)
         let head: ChunkSink = entry.key.compressed ? try GzipDecoder(downstream: crc, name: entry.info.key) : crc
         try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
         report.sqlBytes = crc.bytes
         report.expectedCRC32 = entry.info.metadata[BackupMetadata.contentCRC32].flatMap { UInt32($0) }
-        report.complete = true
+        report.foreign = frame.isForeign
+        report.complete = frame.complete
         if let expected = report.expectedCRC32, expected != crc.value {
             report.problems.append("content checksum \(crc.value) does not match the recorded \(expected)")
+        }
+        if !report.foreign && !report.complete {
+            report.problems.append("the dump has no completion trailer: it was cut short")
         }
         return report
     }
 
-    /// Loads the backup into a new database at `path` and checks it; the caller owns the file.
+    /// Loads the backup into the new database at `path` (created by the caller) and checks it
+    /// against what the dump recorded; the caller owns the file.
     public static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
-                            cancellation: Cancellation? = nil, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+                            accepts: ScriptLoader.Source = .backstream, cancellation: Cancellation? = nil,
+                            progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let started = Date()
         var report = RestoreReport(key: entry.info.key)
         var header: DumpHeader
         do {
-            let loader = try ScriptLoader(databasePath: path, name: entry.info.key)
+            let loader = try ScriptLoader(databasePath: path, name: entry.info.key, accepts: accepts,
+                                          maxStatementBytes: maxStatementBytes)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
             let decoder: ChunkSink = entry.key.compressed
@@ -101,6 +128,8 @@ public enum RestoreJob {
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil
+            report.foreign = loader.isForeign
+            report.sourceChecks = loader.sourceChecks
             report.actualCRC32 = crc.value
             report.sqlBytes = crc.bytes
         }
@@ -108,73 +137,53 @@ public enum RestoreJob {
         if let expected = report.expectedCRC32, expected != report.actualCRC32 {
             report.problems.append("content checksum \(report.actualCRC32) does not match the recorded \(expected)")
         }
-        if header.format != nil && !report.complete {
+        if report.foreign {
+            report.notes.append("not a Backstream backup: loaded as a plain SQL script under the loader's sandbox, with no row counts or source checks to compare")
+        } else if !report.complete {
             report.problems.append("the dump has no completion trailer: it was cut short")
         }
-        // integrity_check is the longest check: row counts and the foreign-key check run beside
-        // it on a second read-only connection, so the checks take one core's time, not two.
-        let tableRows = header.tableRows
-        let side = CheckResults()
-        let sideDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            defer { sideDone.signal() }
-            do {
-                let db = try Connection(path: path, readOnly: true)
-                var counts: [Int64] = []
-                for table in tableRows {
-                    counts.append(try db.scalarInt("SELECT count(*) FROM main.\"\(table.name.replacingOccurrences(of: "\"", with: "\"\""))\""))
-                }
-                let violations = try db.scalarInt("SELECT count(*) FROM pragma_foreign_key_check")
-                side.set(.success((counts, Int(violations))))
-            } catch {
-                side.set(.failure(error))
+        let checks = try RestoreChecks.run(path: path, tables: header.tableRows)
+        for table in checks.tables {
+            report.tables.append(table)
+            if table.actual != table.expected {
+                report.problems.append("table \(table.name) has \(table.actual) rows, the dump header says \(table.expected)")
             }
         }
-        let integrity = Result { () throws -> [String] in
-            let db = try Connection(path: path, readOnly: true)
-            let statement = try db.prepare("PRAGMA integrity_check")
-            var lines: [String] = []
-            while try statement.step() { lines.append(statement.string(0)) }
-            return lines
-        }
-        sideDone.wait()
-        let lines = try integrity.get()
-        let (counts, violations) = try side.get()
-        for (table, actual) in zip(tableRows, counts) {
-            report.tables.append((table.name, table.rows, actual))
-            if actual != table.rows {
-                report.problems.append("table \(table.name) has \(actual) rows, the dump header says \(table.rows)")
-            }
-        }
-        report.integrity = lines.joined(separator: "; ")
-        if lines != ["ok"] { report.problems.append("integrity_check: \(report.integrity)") }
-        report.foreignKeyViolations = violations
-        if report.foreignKeyViolations > 0 {
-            report.problems.append("\(report.foreignKeyViolations) foreign key violations")
-        }
+        report.problems += checks.problems
+        report.integrity = checks.integrity.joined(separator: "; ")
+        if checks.integrity != ["ok"] { report.problems.append("integrity_check: \(report.integrity)") }
+        report.foreignKeyViolations = checks.foreignKeys.violations ?? 0
+        compare(checks, with: report.sourceChecks, into: &report)
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
 
-    static func removeDatabaseFiles(_ path: String) {
-        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
+    /// Judges the restored database by the source's recorded state, not an ideal one: SQLite does
+    /// not enforce foreign keys by default, and a faithful copy keeps the source's violations.
+    static func compare(_ checks: RestoreChecks, with source: SourceChecks?, into report: inout RestoreReport) {
+        let restored = checks.foreignKeys
+        let describe = { (violations: Int?) in violations.map { "\($0) foreign key violations" } ?? "a foreign key check that cannot run (foreign key mismatch)" }
+        guard let source else {
+            if restored.violations != 0 {
+                report.notes.append("the restored database has \(describe(restored.violations)); the backup records no source state to compare them with")
+            }
+            return
+        }
+        if source.foreignKeyViolations != restored.violations || source.foreignKeyDigest != restored.digest {
+            report.problems.append("the restored database has \(describe(restored.violations)) (digest \(restored.digest)), "
+                                   + "but the source had \(describe(source.foreignKeyViolations)) (digest \(source.foreignKeyDigest)) at backup time")
+        } else if restored.violations != 0 {
+            report.notes.append("the source had \(describe(source.foreignKeyViolations)) at backup time; the restored database reproduces exactly the same ones")
+        }
+        if !source.integrityOK && checks.integrity == ["ok"] {
+            report.notes.append("the source failed integrity_check at backup time; the restored database passes it")
+        }
     }
-}
 
-/// The row counts and foreign-key violations found on the checking thread.
-private final class CheckResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<([Int64], Int), Error> = .failure(CancelledError())
-    func set(_ value: Result<([Int64], Int), Error>) { lock.withLock { result = value } }
-    func get() throws -> ([Int64], Int) { try lock.withLock { result }.get() }
-}
-
-/// `backstream verify`: a restore into a scratch file that is always deleted.
-public enum VerifyJob {
-    public static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil,
-                           progress: ProgressSink.Report? = nil) throws -> RestoreReport {
-        let scratch = NSTemporaryDirectory() + "/backstream-verify-\(getpid())-\(UUID().uuidString.prefix(8)).db"
-        defer { RestoreJob.removeDatabaseFiles(scratch) }
-        return try RestoreJob.load(entry, from: destination, into: scratch, cancellation: cancellation, progress: progress)
+    /// Largest statement the loader buffers: `BACKSTREAM_MAX_STATEMENT_MIB`, else 64 MiB.
+    static var maxStatementBytes: Int {
+        guard let text = ProcessInfo.processInfo.environment["BACKSTREAM_MAX_STATEMENT_MIB"], let mib = Int(text),
+              (1...4096).contains(mib) else { return ScriptLoader.defaultMaxStatementBytes }
+        return mib << 20
     }
 }

@@ -6,10 +6,12 @@ public final class Connection {
     let handle: OpaquePointer
     let path: String
 
-    /// Opens `path`. Read-only connections never create or modify the file.
-    public init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000) throws(DumpError) {
+    /// Opens `path`. Read-only connections never create or modify the file; `noFollow` refuses
+    /// a path whose last component is a symbolic link.
+    public init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, noFollow: Bool = false) throws(DumpError) {
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        if noFollow { flags |= SQLITE_OPEN_NOFOLLOW }
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let detail = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -23,6 +25,21 @@ public final class Connection {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// Closes the door on everything a hostile schema or script could reach beyond this file:
+    /// defensive mode (no writes to sqlite_schema, shadow tables or raw pages), untrusted schema
+    /// (functions in views and triggers must be innocuous), no extension loading, no ATTACH.
+    public func harden() throws(DumpError) {
+        for (option, on) in [(SQLITE_DBCONFIG_DEFENSIVE, 1), (SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
+                             (SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0), (SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0)] {
+            let rc = backstream_sqlite_db_config_flag(handle, option, Int32(on))
+            if rc != SQLITE_OK { throw error(rc, context: "sqlite3_db_config(\(option))") }
+        }
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
+    }
+
+    /// Makes a running statement on this connection stop with SQLITE_INTERRUPT; any thread may call it.
+    public func interrupt() { sqlite3_interrupt(handle) }
 
     public func prepare(_ sql: String) throws(DumpError) -> Statement {
         var stmt: OpaquePointer?

@@ -2,6 +2,10 @@
 public struct DumpError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
         case fileNotFound, cannotOpen, notADatabase, corrupt, busy, sqlite, valueTooLarge, cancelled, invalidScript
+        /// The input is not a Backstream script (no header), or is empty.
+        case notBackstream
+        /// The script tried something a backup never does (ATTACH, VACUUM, a foreign pragma…).
+        case refusedStatement
     }
     public let code: Code
     public let message: String

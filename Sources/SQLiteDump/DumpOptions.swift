@@ -14,6 +14,9 @@ public struct DumpOptions: Sendable {
     /// Time written in the header; defaults to the moment the snapshot is taken.
     public var timestamp: Date?
     public var cancellation: Cancellation?
+    /// Record the source's foreign_key_check and integrity_check results before the trailer, so
+    /// a restore can tell a faithful copy of a database with violations from a damaged one.
+    public var sourceChecks = true
     /// Called from the dump thread about twice a second.
     public var progress: (@Sendable (DumpProgress) -> Void)?
 

@@ -262,7 +262,13 @@ extension ScriptLoader {
         } else {
             if !inTransaction { try begin() }
             let sql = String(decoding: prefix, as: UTF8.self) + Array(repeating: "?", count: count).joined(separator: ",") + ")"
-            stmt = try connection.prepare(sql)
+            sandbox.reset()
+            do {
+                stmt = try connection.prepare(sql)
+            } catch {
+                if sandbox.denial != nil { throw statementError(SQLITE_AUTH, prefix) }
+                throw error
+            }
             cache[key] = stmt
         }
         lastPrefix = Array(prefix)
@@ -295,7 +301,7 @@ extension ScriptLoader {
         sqlite3_reset(h)
         guard rc == SQLITE_DONE else {
             let message = String(cString: sqlite3_errmsg(connection.handle))
-            throw DumpError(.invalidScript, "row \(rowsInserted + 1) of \(name) failed to insert: \(message)")
+            throw DumpError(.invalidScript, "row \(rowsInserted + 1) of \(name) (line \(line)) failed to insert: \(message)")
         }
     }
 

@@ -8,7 +8,16 @@ import Foundation
 /// (one per table), which skips SQLite's parser for every row; anything else is executed as
 /// SQL. The loader runs the whole script in one transaction of its own, whatever the script
 /// says, and reports the header and whether the completion trailer arrived.
+///
+/// A script is untrusted input: every statement runs under `LoaderSandbox` on a hardened
+/// connection, only the statement kinds the writer emits are accepted, and a statement may
+/// not grow past `maxStatementBytes` (an unterminated quote would otherwise buffer the rest of
+/// the stream).
 public final class ScriptLoader: ChunkSink {
+    /// What the loader accepts: Backstream's own scripts only, or any SQL script (for example
+    /// `sqlite3 .dump` output), run under the same sandbox.
+    public enum Source: Sendable { case backstream, anyScript }
+
     let connection: Connection
     let name: String
     var pending = ByteBuffer(capacity: 1 << 20)
@@ -23,6 +32,17 @@ public final class ScriptLoader: ChunkSink {
     /// statement arriving in many small pieces is parsed a logarithmic number of times.
     var retryAt = 0
     private var headerLines: [String] = []
+    let sandbox = LoaderSandbox()
+    let accepts: Source
+    let maxStatementBytes: Int
+    /// Line number (1-based) of the first pending byte, for error messages.
+    private(set) var line = 1
+    private var bytesSeen = 0
+    private var checkedHeader = false
+    /// True when the script does not start with Backstream's header (allowed only for `.anyScript`).
+    public private(set) var isForeign = false
+    /// What the writer recorded about the source database at backup time, when it did.
+    public private(set) var sourceChecks: SourceChecks?
     public internal(set) var statements = 0
     public internal(set) var rowsInserted: Int64 = 0
     /// The completion line, when the script carried one.
@@ -30,15 +50,30 @@ public final class ScriptLoader: ChunkSink {
     public var header: DumpHeader { DumpHeader(lines: headerLines) }
     public var cancellation: Cancellation?
 
+    /// The default bound of one statement: rows with values of up to about 30 MiB of BLOB.
+    public static let defaultMaxStatementBytes = 64 << 20
+
     /// Opens (creating) the database at `databasePath`, tuned for a one-shot bulk load: the
     /// caller loads into a fresh file and discards it on failure, so no journal is kept.
-    public init(databasePath: String, name: String) throws(DumpError) {
-        connection = try Connection(path: databasePath, readOnly: false)
+    /// A symbolic link at `databasePath` is refused.
+    public init(databasePath: String, name: String, accepts: Source = .backstream,
+                maxStatementBytes: Int = ScriptLoader.defaultMaxStatementBytes) throws(DumpError) {
+        connection = try Connection(path: databasePath, readOnly: false, noFollow: true)
         self.name = name
+        self.accepts = accepts
+        self.maxStatementBytes = max(1 << 16, maxStatementBytes)
         try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-6144;")
+        try connection.harden()
+        sqlite3_progress_handler(connection.handle, 10_000, { context in
+            guard let context else { return 0 }
+            return Unmanaged<ScriptLoader>.fromOpaque(context).takeUnretainedValue().cancellation?.isCancelled == true ? 1 : 0
+        }, Unmanaged.passUnretained(self).toOpaque())
+        sandbox.install(on: connection)
     }
 
     deinit {
+        sqlite3_progress_handler(connection.handle, 0, nil, nil)
+        sandbox.remove(from: connection)
         pending.free()
         scratch.free()
     }
@@ -50,7 +85,18 @@ public final class ScriptLoader: ChunkSink {
 
     /// Loads bytes the caller keeps ownership of.
     public func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesSeen += bytes.count
+        if pending.count + bytes.count > maxStatementBytes {
+            // Parse what is buffered before deciding that one statement is too long.
+            retryAt = 0
+            try drain(final: false)
+            if pending.count + bytes.count > maxStatementBytes {
+                throw DumpError(.invalidScript, "\(name): the statement at line \(line) is longer than \(maxStatementBytes >> 20) MiB "
+                                + "(an unterminated quote, or a damaged backup); the loader stopped there")
+            }
+        }
         pending.append(bytes)
+        if !checkedHeader { try checkHeader(final: false) }
         try drain(final: false)
         if cancellation?.isCancelled == true {
             throw DumpError(.cancelled, "interrupted while restoring \(name)")
@@ -58,9 +104,13 @@ public final class ScriptLoader: ChunkSink {
     }
 
     public func finish() throws {
+        guard bytesSeen > 0 else {
+            throw DumpError(.notBackstream, "\(name) is empty: not a Backstream backup, or truncated to nothing")
+        }
+        if !checkedHeader { try checkHeader(final: true) }
         try drain(final: true)
         if inTransaction {
-            try connection.execute("COMMIT")
+            try transactionControl("COMMIT")
             inTransaction = false
         }
         cache.removeAll()
@@ -68,7 +118,7 @@ public final class ScriptLoader: ChunkSink {
     }
 
     public func abort(_ error: Error) {
-        if inTransaction { try? connection.execute("ROLLBACK") }
+        if inTransaction { try? transactionControl("ROLLBACK") }
         inTransaction = false
         cache.removeAll()
         lastStatement = nil
@@ -94,12 +144,13 @@ public final class ScriptLoader: ChunkSink {
                 let length = UnsafeRawPointer(newline) - UnsafeRawPointer(p)
                 record(comment: String(decoding: UnsafeRawBufferPointer(start: p, count: length), as: UTF8.self))
                 pending.consume(length + 1)
+                line += 1
                 continue
             }
             if n >= 12 && memcmp(p, Self.insertInto, 12) == 0 {
                 switch try insert(p, n, final: final) {
                 case .done(let length):
-                    pending.consume(length)
+                    consume(length)
                     continue
                 case .incomplete:
                     if !final { waitForMore(); return }
@@ -109,11 +160,35 @@ public final class ScriptLoader: ChunkSink {
             }
             guard let length = statementLength(p, n) else {
                 if !final { waitForMore(); return }
-                throw DumpError(.invalidScript, "\(name) ends in the middle of a SQL statement; the backup is truncated")
+                throw DumpError(.invalidScript, "\(name) ends in the middle of the SQL statement at line \(line); the backup is truncated")
             }
             try execute(UnsafeRawBufferPointer(start: p, count: length))
-            pending.consume(length)
+            consume(length)
         }
+    }
+
+    /// Consumes `n` pending bytes, counting the lines they span.
+    private func consume(_ n: Int) {
+        var p = pending.readPointer
+        let end = p + n
+        while p < end, let newline = memchr(p, 0x0A, end - p) {
+            line += 1
+            p = UnsafeRawPointer(newline) + 1
+        }
+        pending.consume(n)
+    }
+
+    /// A Backstream script starts with its header line; anything else is foreign.
+    private func checkHeader(final: Bool) throws {
+        let expected = DumpFormat.headerFirstLine.utf8
+        guard pending.count >= expected.count || final else { return }
+        checkedHeader = true
+        let head = UnsafeRawBufferPointer(start: pending.readPointer, count: min(pending.count, expected.count))
+        if head.elementsEqual(expected) { return }
+        guard accepts == .anyScript else {
+            throw DumpError(.notBackstream, "\(name) is not a Backstream backup, or it is truncated: it does not start with the line \"\(DumpFormat.headerFirstLine)\"")
+        }
+        isForeign = true
     }
 
     private func waitForMore() {
@@ -123,6 +198,8 @@ public final class ScriptLoader: ChunkSink {
     private func record(comment: String) {
         if comment.hasPrefix(DumpFormat.trailerPrefix) {
             trailer = comment
+        } else if comment.hasPrefix(SourceChecks.prefix) {
+            sourceChecks = SourceChecks(line: comment)
         } else if !seenStatement {
             headerLines.append(comment)
         }
@@ -132,7 +209,10 @@ public final class ScriptLoader: ChunkSink {
         let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
         var i = 0
         let n = pending.count
-        while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D { i += 1 }
+        while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D {
+            if p[i] == 0x0A { line += 1 }
+            i += 1
+        }
         if i > 0 { pending.consume(i) }
     }
 
@@ -154,6 +234,13 @@ public final class ScriptLoader: ChunkSink {
                 i = UnsafeRawPointer(newline) - UnsafeRawPointer(p) + 1
                 continue
             }
+            if b == UInt8(ascii: "/"), i + 1 < n, p[i + 1] == UInt8(ascii: "*") {
+                var j = i + 2
+                while j + 1 < n, !(p[j] == UInt8(ascii: "*") && p[j + 1] == UInt8(ascii: "/")) { j += 1 }
+                guard j + 1 < n else { return nil }
+                i = j + 2
+                continue
+            }
             i += 1
             if b == UInt8(ascii: ";") {
                 scratch.removeAll()
@@ -165,42 +252,75 @@ public final class ScriptLoader: ChunkSink {
         return nil
     }
 
-    /// Runs one statement through SQLite's parser.
+    /// Runs the statements of `sql` through SQLite's parser, each checked against the kinds a
+    /// Backstream script holds before the sandbox sees it.
     private func execute(_ sql: UnsafeRawBufferPointer) throws {
-        let head = String(decoding: sql.prefix(20), as: UTF8.self).uppercased()
-        seenStatement = true
-        statements += 1
-        // The loader owns the transaction: the script's own markers are honoured implicitly.
-        if head.hasPrefix("BEGIN") || head.hasPrefix("COMMIT") || head.hasPrefix("END") { return }
-        // Memory and durability settings are the loader's: a script's cache_size must not lift
-        // the memory bound of a restore.
-        for owned in Self.ownedPragmas where head.hasPrefix(owned) { return }
-        if !inTransaction && !head.hasPrefix("PRAGMA") { try begin() }
-        var tail: UnsafePointer<CChar>?
-        var stmt: OpaquePointer?
-        let base = sql.baseAddress?.assumingMemoryBound(to: CChar.self)
-        let rc = sqlite3_prepare_v2(connection.handle, base, Int32(sql.count), &stmt, &tail)
-        guard rc == SQLITE_OK else { throw statementError(rc, sql) }
-        guard let stmt else { return }
-        defer { sqlite3_finalize(stmt) }
-        while true {
-            let step = sqlite3_step(stmt)
-            if step == SQLITE_DONE { break }
-            if step != SQLITE_ROW { throw statementError(step, sql) }
+        guard var rest = sql.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
+        let end = rest + sql.count
+        while rest < end {
+            let remaining = UnsafeRawBufferPointer(start: rest, count: end - rest)
+            guard let keyword = StatementKind.firstKeyword(remaining) else { return }
+            seenStatement = true
+            statements += 1
+            switch StatementKind(keyword: keyword, text: remaining) {
+            case .ignored:
+                // The loader owns the transaction and the memory/durability settings: the
+                // script's BEGIN/COMMIT and speed pragmas are honoured implicitly.
+                guard let next = StatementKind.end(of: remaining) else { return }
+                rest = next
+                continue
+            case .refused:
+                throw refused(keyword.uppercased(), remaining)
+            case .allowed:
+                if !inTransaction && keyword != "pragma" { try begin() }
+            }
+            sandbox.reset()
+            var tail: UnsafePointer<CChar>?
+            var stmt: OpaquePointer?
+            let rc = sqlite3_prepare_v2(connection.handle, rest, Int32(end - rest), &stmt, &tail)
+            guard rc == SQLITE_OK else { throw statementError(rc, remaining) }
+            guard let stmt else { return }
+            defer { sqlite3_finalize(stmt) }
+            while true {
+                let step = sqlite3_step(stmt)
+                if step == SQLITE_DONE { break }
+                if step != SQLITE_ROW { throw statementError(step, remaining) }
+            }
+            guard let tail, tail > rest else { return }
+            rest = tail
         }
     }
 
     func begin() throws {
-        try connection.execute("BEGIN")
+        try transactionControl("BEGIN")
         inTransaction = true
     }
 
-    private func statementError(_ rc: Int32, _ sql: UnsafeRawBufferPointer) -> DumpError {
+    /// The loader's own BEGIN/COMMIT/ROLLBACK: the only transaction control the sandbox allows.
+    private func transactionControl(_ sql: String) throws(DumpError) {
+        sandbox.loaderOwnsTransaction = true
+        defer { sandbox.loaderOwnsTransaction = false }
+        try connection.execute(sql)
+    }
+
+    private func refused(_ keyword: String, _ sql: UnsafeRawBufferPointer) -> DumpError {
+        DumpError(.refusedStatement, "\(name): statement \(statements) at line \(line) (\(keyword)) is not something a backup may run; "
+                  + "the loader refused it and wrote nothing (in: \(Self.snippet(sql))…)")
+    }
+
+    func statementError(_ rc: Int32, _ sql: UnsafeRawBufferPointer) -> DumpError {
+        if rc == SQLITE_INTERRUPT { return DumpError(.cancelled, "interrupted while restoring \(name)") }
+        if let denial = sandbox.denial {
+            return DumpError(.refusedStatement, "\(name): statement \(statements) at line \(line) tried \(denial), which a backup may not do; "
+                             + "the loader refused it and wrote nothing (in: \(Self.snippet(sql))…)")
+        }
         let message = String(cString: sqlite3_errmsg(connection.handle))
-        let snippet = String(decoding: sql.prefix(100), as: UTF8.self)
-        return DumpError(.invalidScript, "statement \(statements) of \(name) failed: \(message) (in: \(snippet)…)")
+        return DumpError(.invalidScript, "statement \(statements) (line \(line)) of \(name) failed: \(message) (in: \(Self.snippet(sql))…)")
+    }
+
+    static func snippet(_ sql: UnsafeRawBufferPointer) -> String {
+        String(decoding: sql.prefix(100), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
     }
 
     static let insertInto: [UInt8] = Array("INSERT INTO ".utf8)
-    static let ownedPragmas = ["PRAGMA CACHE_SIZE", "PRAGMA SYNCHRONOUS", "PRAGMA JOURNAL_MODE", "PRAGMA MMAP_SIZE"]
 }

@@ -81,9 +81,10 @@ struct ScriptWriter {
         }
     }
 
-    mutating func trailer() throws {
+    mutating func trailer(checks: SourceChecks?) throws {
         var lines: [String] = []
         if options.dialect == .sqlite { lines.append("COMMIT;") }
+        if let checks { lines.append(checks.line) }
         lines.append("\(DumpFormat.trailerPrefix) \(plan.tables.count) tables, \(rowsWritten) rows.")
         try writer.write(lines.joined(separator: "\n") + "\n")
     }

@@ -10,12 +10,17 @@ struct RestoreCommand: ParsableCommand {
         discussion: """
             The backup streams from the store through gunzip into a new file beside the target, \
             which replaces the target only after integrity, foreign-key, row-count and checksum \
-            checks pass. A damaged backup leaves the target untouched.
+            checks pass. A damaged backup leaves the target untouched. The object is untrusted \
+            input: its SQL runs under a sandbox that allows only what Backstream writes (no \
+            ATTACH, VACUUM, extensions or foreign pragmas), against the new file only. \
+            Foreign-key violations the source database held at backup time are reproduced, \
+            not refused.
 
             Examples:
               backstream restore latest --into app.db
               backstream restore backups/database-2024-01-15-02-00-00.sql.gz --into copy.db --force
               backstream restore latest --stdout > d1.sql   # for wrangler d1 execute --file
+              backstream restore manual/plain.sql.gz --into copy.db --allow-foreign   # a sqlite3 .dump
             """)
 
     @Argument(help: "A backup key, its file name, or `latest`.")
@@ -29,6 +34,9 @@ struct RestoreCommand: ParsableCommand {
 
     @Flag(help: "Write the SQL to standard output instead.")
     var stdout = false
+
+    @Flag(help: "Accept a script that is not a Backstream backup (for example `sqlite3 .dump` output); it runs under the same sandbox, without row-count or source checks.")
+    var allowForeign = false
 
     @OptionGroup var storeOptions: StoreOptions
 
@@ -49,10 +57,11 @@ struct RestoreCommand: ParsableCommand {
             let entry = try destination.resolveKey(key)
             let progress = Terminal.transferProgress("restoring: downloaded", total: entry.info.size)
             if let into {
-                return try RestoreJob.restore(entry, from: destination, into: into, force: force, cancellation: cancellation,
-                                              progress: progress)
+                return try RestoreJob.restore(entry, from: destination, into: into, force: force, allowForeign: allowForeign,
+                                              cancellation: cancellation, progress: progress)
             }
-            let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput(), progress: progress)
+            let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput(),
+                                                  allowForeign: allowForeign, progress: progress)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
             return report
         }
@@ -61,6 +70,7 @@ struct RestoreCommand: ParsableCommand {
             printLine(report.json.rendered)
         } else {
             printLine("restored \(report.key) into \(into): \(report.rows) rows, \(report.tables.count) tables, integrity ok, in \(String(format: "%.2f", report.seconds)) s")
+            for note in report.notes { printLine("  note: \(note)") }
         }
     }
 }

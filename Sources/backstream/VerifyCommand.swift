@@ -7,7 +7,13 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Restore a backup into a scratch database and check it; non-zero exit on any problem.",
-        discussion: "Checks: integrity_check, foreign_key_check, per-table row counts against the dump header, the content checksum recorded at backup time, and the completion trailer.")
+        discussion: """
+            Checks: Backstream's header and completion trailer, integrity_check, per-table row \
+            counts against the dump header, the content checksum recorded at backup time, and \
+            foreign_key_check against the source's own result recorded at backup time (a \
+            database that held violations verifies when exactly those come back). The SQL runs \
+            under the loader's sandbox into a private scratch file that is always deleted.
+            """)
 
     @Argument(help: "A backup key, its file name, or `latest`.")
     var key = "latest"
@@ -37,6 +43,7 @@ struct VerifyCommand: ParsableCommand {
             for table in report.tables {
                 printLine("  \(table.name): \(table.actual) rows (header: \(table.expected))\(table.actual == table.expected ? "" : "  MISMATCH")")
             }
+            for note in report.notes { printLine("  note: \(note)") }
             for problem in report.problems { printLine("  problem: \(problem)") }
         }
         if !report.ok { throw ExitCode(1) }

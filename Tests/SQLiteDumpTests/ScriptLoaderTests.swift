@@ -5,8 +5,9 @@ import Testing
 import TestSupport
 
 /// Feeds a script to the loader in pieces of `pieceSize`, so statements straddle every boundary.
-func load(_ script: [UInt8], into database: String, pieceSize: Int) throws -> ScriptLoader {
-    let loader = try ScriptLoader(databasePath: database, name: "test script")
+func load(_ script: [UInt8], into database: String, pieceSize: Int,
+          accepts: ScriptLoader.Source = .backstream) throws -> ScriptLoader {
+    let loader = try ScriptLoader(databasePath: database, name: "test script", accepts: accepts)
     var offset = 0
     while offset < script.count {
         let end = min(script.count, offset + pieceSize)
@@ -57,7 +58,8 @@ struct ScriptLoaderTests {
         let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.sqlite")
         let dump = try ProcessRunner.run(["sqlite3", source, ".dump"])
         #expect(dump.status == 0)
-        let loader = try load([UInt8](dump.stdout), into: dir.file("r.db"), pieceSize: 4096)
+        let loader = try load([UInt8](dump.stdout), into: dir.file("r.db"), pieceSize: 4096, accepts: .anyScript)
+        #expect(loader.isForeign)
         #expect(loader.trailer == nil)
         #expect(try DatabaseComparison.differences(source, dir.file("r.db")).isEmpty)
     }

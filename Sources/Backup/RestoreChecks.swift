@@ -1,0 +1,64 @@
+import Foundation
+import SQLiteDump
+
+/// The checks a restored database must pass, run on hardened read-only connections:
+/// integrity_check on one thread, row counts and foreign_key_check beside it on another,
+/// so the checks take one core's time, not two.
+struct RestoreChecks {
+    var integrity: [String] = []
+    var tables: [(name: String, expected: Int64, actual: Int64)] = []
+    var foreignKeys: (violations: Int?, digest: String) = (0, "")
+    var problems: [String] = []
+
+    static func run(path: String, tables expected: [(name: String, rows: Int64)]) throws -> RestoreChecks {
+        let side = SideResult()
+        let sideDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { sideDone.signal() }
+            side.set(Result { try counts(path: path, expected) })
+        }
+        let integrity = Result { () throws(DumpError) -> [String] in try SourceChecks.integrity(try reader(path)) }
+        sideDone.wait()
+        var checks = try side.get()
+        checks.integrity = try integrity.get()
+        return checks
+    }
+
+    private static func reader(_ path: String) throws(DumpError) -> Connection {
+        let db = try Connection(path: path, readOnly: true, noFollow: true)
+        try db.harden()
+        return db
+    }
+
+    /// Counts rows of the tables the header names; a header name that is not a table of the
+    /// restored schema is a problem, never a view to run.
+    private static func counts(path: String, _ expected: [(name: String, rows: Int64)]) throws -> RestoreChecks {
+        let db = try reader(path)
+        var checks = RestoreChecks()
+        let kind = try db.prepare("SELECT type FROM main.sqlite_schema WHERE name = ?1")
+        for table in expected {
+            kind.reset()
+            kind.bind(1, table.name)
+            guard try kind.step(), kind.string(0) == "table" else {
+                checks.problems.append("the dump header names table \(table.name), which the script did not create")
+                continue
+            }
+            let quoted = "\"" + table.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            checks.tables.append((table.name, table.rows, try db.scalarInt("SELECT count(*) FROM main.\(quoted)")))
+        }
+        checks.foreignKeys = try SourceChecks.foreignKeys(db)
+        return checks
+    }
+}
+
+/// What the side thread found, handed back under a lock.
+private final class SideResult: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<RestoreChecks, Error> = .failure(CancelledErrorPlaceholder())
+    func set(_ value: Result<RestoreChecks, Error>) { lock.withLock { result = value } }
+    func get() throws -> RestoreChecks { try lock.withLock { result }.get() }
+}
+
+private struct CancelledErrorPlaceholder: Error, CustomStringConvertible {
+    var description: String { "the restore checks did not run" }
+}

@@ -1,0 +1,62 @@
+import ChunkIO
+
+/// Passes a script through unchanged (to standard output, for `restore --stdout`) while checking
+/// its frame: Backstream's header line first, its completion trailer last. A script without the
+/// header is refused before any byte of it goes on, unless foreign scripts are accepted.
+public final class ScriptFrameSink: ChunkSink {
+    private let downstream: ChunkSink
+    private let name: String
+    private let accepts: ScriptLoader.Source
+    private var head: [UInt8] = []
+    private var tail: [UInt8] = []
+    private var checkedHeader = false
+    public private(set) var isForeign = false
+    public private(set) var bytes = 0
+
+    public init(downstream: ChunkSink, name: String, accepts: ScriptLoader.Source) {
+        self.downstream = downstream
+        self.name = name
+        self.accepts = accepts
+    }
+
+    /// True when the last line of the script is the completion trailer.
+    public var complete: Bool {
+        var text = tail
+        while let last = text.last, last == 0x0A || last == 0x0D || last == 0x20 { text.removeLast() }
+        let lastLine = text.split(separator: 0x0A, omittingEmptySubsequences: false).last ?? []
+        return lastLine.starts(with: DumpFormat.trailerPrefix.utf8)
+    }
+
+    public func write(_ chunk: Chunk) throws {
+        let data = chunk.bytes
+        bytes += data.count
+        if !checkedHeader {
+            head.append(contentsOf: data.prefix(DumpFormat.headerFirstLine.utf8.count - head.count))
+            if head.count == DumpFormat.headerFirstLine.utf8.count {
+                do { try checkHeader() } catch { chunk.recycle(); throw error }
+            }
+        }
+        tail.append(contentsOf: data.suffix(256))
+        if tail.count > 512 { tail.removeFirst(tail.count - 256) }
+        try downstream.write(chunk)
+    }
+
+    public func finish() throws {
+        guard bytes > 0 else {
+            throw DumpError(.notBackstream, "\(name) is empty: not a Backstream backup, or truncated to nothing")
+        }
+        if !checkedHeader { try checkHeader() }
+        try downstream.finish()
+    }
+
+    public func abort(_ error: Error) { downstream.abort(error) }
+
+    private func checkHeader() throws(DumpError) {
+        checkedHeader = true
+        if head.elementsEqual(DumpFormat.headerFirstLine.utf8) { return }
+        guard accepts == .anyScript else {
+            throw DumpError(.notBackstream, "\(name) is not a Backstream backup, or it is truncated: it does not start with the line \"\(DumpFormat.headerFirstLine)\"")
+        }
+        isForeign = true
+    }
+}
