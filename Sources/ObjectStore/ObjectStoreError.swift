@@ -30,18 +30,25 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
 
     /// The step of a write that failed, so a failure at the end says which request it was.
     public struct Stage: Hashable, Sendable, CustomStringConvertible {
-        public let description: String
-        private init(_ description: String) { self.description = description }
+        private let before: String
+        private let after: String
+        private init(_ before: String, _ after: String) {
+            self.before = before
+            self.after = after
+        }
+        public var description: String { phrase("the object") }
+        /// The step, naming `key`: "completing the multipart upload of db.sql.gz".
+        public func phrase(_ key: String) -> String { before + key + after }
 
-        public static let putObject = Stage("storing the object with a single PutObject")
-        public static let createMultipartUpload = Stage("starting the multipart upload")
-        public static let uploadPart = Stage("uploading a part of the multipart upload")
-        public static let completeMultipartUpload = Stage("completing the multipart upload")
-        public static let copyMetadata = Stage("rewriting the metadata by a server-side copy")
-        public static let writeFile = Stage("writing the temporary file")
-        public static let syncFile = Stage("flushing the object to disk")
-        public static let renameFile = Stage("moving the finished object into place")
-        public static let writeMetadata = Stage("writing the metadata file")
+        public static let putObject = Stage("storing ", " with a single PutObject")
+        public static let createMultipartUpload = Stage("starting the multipart upload of ", "")
+        public static let uploadPart = Stage("uploading a part of ", "")
+        public static let completeMultipartUpload = Stage("completing the multipart upload of ", "")
+        public static let copyMetadata = Stage("rewriting the metadata of ", " by a server-side copy")
+        public static let writeFile = Stage("writing the temporary file of ", "")
+        public static let syncFile = Stage("flushing ", " to disk")
+        public static let renameFile = Stage("moving ", " into place")
+        public static let writeMetadata = Stage("writing the metadata file of ", "")
     }
 
     public let code: Code
@@ -73,7 +80,7 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         guard let stage else { return plainDescription }
-        return "\(stage) of \(key ?? "the object") failed: \(plainDescription)"
+        return "\(stage.phrase(key ?? "the object")) failed: \(plainDescription)"
     }
 
     /// The same error, marked as failing at `stage` (an earlier stage is kept).
