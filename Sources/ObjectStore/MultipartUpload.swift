@@ -225,8 +225,10 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
             guard let uploadId else { return }
             let handle = try CurlHandle()
             while let job = try queue.take() {
+                // Once the upload failed elsewhere, a failing part is not retried: abort waits for workers.
                 let part = try store.uploadPart(key: key, uploadId: uploadId, number: job.number,
-                                                body: job.buffer.bytes, handle: handle)
+                                                body: job.buffer.bytes, handle: handle,
+                                                cancelled: { [self] in lock.withLock { failure != nil } })
                 lock.withLock { completed[job.number] = part }
                 try freeBuffers.put(job.buffer)
             }

@@ -37,12 +37,12 @@ extension S3Store {
 
     /// Uploads one part with retries on `handle`; returns its ETag (and CRC-32).
     func uploadPart(key: String, uploadId: String, number: Int, body: UnsafeRawBufferPointer,
-                    handle: CurlHandle) throws -> CompletedPart {
+                    handle: CurlHandle, cancelled: (() -> Bool)? = nil) throws -> CompletedPart {
         var headers = [("Content-MD5", Self.md5Base64(body))]
         let crc32 = configuration.partChecksums ? Self.crc32Base64(body) : nil
         if let crc32 { headers.append(("x-amz-checksum-crc32", crc32)) }
         let query = [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadId)]
-        let response = try configuration.retry.run { _ in
+        let response = try configuration.retry.run(cancelled: cancelled) { _ in
             try request("PUT", key: key, query: query, headers: headers, body: body, bodyIsBound: true, handle: handle)
         }
         guard let etag = response.headers["etag"] else {
