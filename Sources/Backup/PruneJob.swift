@@ -24,6 +24,15 @@ public enum PruneJob {
         if !dryRun && !expired.isEmpty {
             try destination.store.delete(keys: expired)
         }
+        // Metadata files whose object is gone (a crash mid-write, a hand-deleted object): a
+        // failure here is only a warning, never the outcome of the prune.
+        if !dryRun, let folder = destination.store as? DirectoryStore {
+            do {
+                _ = try folder.removeOrphanMetadata(prefix: destination.prefix)
+            } catch {
+                warn?("could not remove orphan metadata files: \(error)")
+            }
+        }
         let result = Result(deleted: expired, kept: entries.count - expired.count, dryRun: dryRun)
         if let databasePath, !dryRun {
             let details = JSONValue.object([("deleted_count", .int(Int64(expired.count))), ("deleted", .array(expired.map(JSONValue.string))),

@@ -1,36 +1,100 @@
 import ChunkIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Streams into the atomic temporary file; `finish` writes the sidecar, then renames into place.
-final class DirectoryUpload: ObjectUpload {
+/// Streams into the atomic temporary file; `finish` writes the metadata file, then renames the
+/// object into place. One lock orders `write`, `finish` and `abort`, so an `abort` from another
+/// thread waits at most for the disk call in progress and never for the caller of `finish`.
+final class DirectoryUpload: FinalMetadataUpload, @unchecked Sendable {
     private let store: DirectoryStore
     private let key: String
-    private let path: String
-    private let file: FileSink
+    private let folder: Folder
+    private let name: String
+    private let file: AtomicFile
     private let metadata: [String: String]
     private let contentType: String
+    private let lock = NSLock()
+    private enum State { case open, finished, ended(Error) }
+    private var state = State.open
 
-    init(store: DirectoryStore, key: String, path: String, file: FileSink, metadata: [String: String], contentType: String) {
+    init(store: DirectoryStore, key: String, folder: Folder, name: String, file: AtomicFile,
+         metadata: [String: String], contentType: String) {
         self.store = store
         self.key = key
-        self.path = path
+        self.folder = folder
+        self.name = name
         self.file = file
         self.metadata = metadata
         self.contentType = contentType
     }
 
     func write(_ chunk: Chunk) throws {
-        try store.wrap(key) { try file.write(chunk) }
+        defer { chunk.recycle() }
+        try writeAll(chunk.bytes)
     }
 
-    func finish() throws {
-        do {
-            try store.writeSidecar(for: key, path: path, metadata: metadata, contentType: contentType)
-            try store.wrap(key) { try file.finish() }
-        } catch {
-            file.abort(error)
-            throw error
+    func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        try lock.withLock {
+            try checkOpen()
+            do {
+                try file.write(bytes)
+            } catch {
+                end(error)
+                throw error
+            }
         }
     }
 
-    func abort(_ error: Error) { file.abort(error) }
+    func finish() throws {
+        try finish(metadata: metadata, contentType: nil)
+    }
+
+    func finish(metadata finalMetadata: [String: String], contentType finalType: String?) throws {
+        try lock.withLock {
+            try checkOpen()
+            do {
+                try store.writeSidecar(in: folder, name: name, key: key, metadata: finalMetadata,
+                                       contentType: finalType ?? contentType)
+                do {
+                    try file.commit()
+                } catch {
+                    // Take back the metadata just written unless an older object still owns it.
+                    if folder.kind(of: name).0 != .regular { unlinkat(folder.fd, name + DirectoryStore.sidecarSuffix, 0) }
+                    throw error
+                }
+                state = .finished
+            } catch {
+                end(error)
+                throw error
+            }
+        }
+    }
+
+    func abort(_ error: Error) {
+        lock.withLock {
+            if case .open = state { end(error) }
+        }
+    }
+
+    // MARK: Internals
+
+    /// Must hold `lock`.
+    private func checkOpen() throws {
+        switch state {
+        case .open: return
+        case .finished:
+            throw ObjectStoreError(.invalidArgument, store: store.displayName, key: key, cause: "the upload was already finished")
+        case .ended(let error):
+            if let known = error as? ObjectStoreError { throw known }
+            throw ObjectStoreError(.aborted, store: store.displayName, key: key, cause: "\(error)")
+        }
+    }
+
+    /// Must hold `lock`.
+    private func end(_ error: Error) {
+        state = .ended(error)
+        file.discard()
+    }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Stores that can rewrite an object's metadata after it was written. A streamed backup only
 /// knows its size and checksum at the end, after a multipart upload has fixed its metadata.
@@ -7,27 +10,72 @@ public protocol MetadataReplacing {
 }
 
 extension S3Store: MetadataReplacing {
-    /// CopyObject onto itself with `x-amz-metadata-directive: REPLACE` (server-side, no data
-    /// transfer; S3 allows it for objects up to 5 GiB).
+    /// A server-side copy onto itself with the new metadata: CopyObject up to
+    /// `configuration.multipartCopyThreshold` (S3 allows it to 5 GiB), a multipart copy above.
     public func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
         try validate(key: key, metadata: metadata)
-        let headers = [
-            ("x-amz-copy-source", URIEncoding.encodePath("/\(bucket)/\(key)")),
-            ("x-amz-metadata-directive", "REPLACE"),
-            ("Content-Type", contentType),
-        ] + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
-        _ = try configuration.retry.run { _ in
-            try request("PUT", key: key, headers: headers)
+        guard let info = try head(key: key) else {
+            throw ObjectStoreError(.notFound, store: displayName, key: key, cause: "no such object").at(.copyMetadata)
+        }
+        try rewriteMetadata(key: key, size: info.size, etag: info.etag, metadata: metadata, contentType: contentType)
+    }
+
+    /// `etag`, when known, pins the copy to that version of the object.
+    func rewriteMetadata(key: String, size: Int, etag: String?, metadata: [String: String], contentType: String) throws {
+        let source = URIEncoding.encodePath("/\(bucket)/\(key)")
+        let pin = etag.map { [("x-amz-copy-source-if-match", $0)] } ?? []
+        do {
+            if size <= configuration.multipartCopyThreshold || size == 0 {
+                let headers = [("x-amz-copy-source", source), ("x-amz-metadata-directive", "REPLACE"),
+                               ("Content-Type", contentType)] + pin + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
+                _ = try configuration.retry.run { _ in try request("PUT", key: key, headers: headers) }
+                return
+            }
+            try multipartCopy(key: key, source: source, pin: pin, size: size, metadata: metadata, contentType: contentType)
+        } catch {
+            throw ObjectStoreError.wrap(error, stage: .copyMetadata, store: displayName, key: key)
+        }
+    }
+
+    /// CreateMultipartUpload with the new metadata, UploadPartCopy of consecutive byte ranges
+    /// (all but the last at least 5 MiB), Complete; aborted on failure, leaving the object as it was.
+    private func multipartCopy(key: String, source: String, pin: [(String, String)], size: Int,
+                               metadata: [String: String], contentType: String) throws {
+        let partSize = max(configuration.copyPartSize, S3Configuration.minimumPartSize,
+                           (size + S3Configuration.maximumParts - 1) / S3Configuration.maximumParts)
+        let uploadId = try createMultipartUpload(key: key, metadata: metadata, contentType: contentType, checksums: false)
+        do {
+            var parts: [CompletedPart] = []
+            var start = 0
+            while start < size {
+                let end = min(start + partSize, size) - 1
+                let number = parts.count + 1
+                let headers = [("x-amz-copy-source", source), ("x-amz-copy-source-range", "bytes=\(start)-\(end)")] + pin
+                let query = [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadId)]
+                let response = try configuration.retry.run { _ in try request("PUT", key: key, query: query, headers: headers) }
+                guard let etag = S3XML(response.body).first("ETag") ?? response.headers["etag"] else {
+                    throw ObjectStoreError(.serverError, store: displayName, key: key, cause: "UploadPartCopy of part \(number) answered without an ETag")
+                }
+                parts.append(CompletedPart(etag: etag, crc32: nil))
+                start = end + 1
+            }
+            try completeMultipartUpload(key: key, uploadId: uploadId, parts: parts)
+        } catch {
+            try? abortMultipartUpload(key: key, uploadId: uploadId)
+            throw error
         }
     }
 }
 
 extension DirectoryStore: MetadataReplacing {
     public func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
-        let path = try filePath(key)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ObjectStoreError(.notFound, store: displayName, key: key, cause: "no such object")
+        let name = try objectName(key)
+        guard let chain = try openFolders(of: key, create: false) else { throw notFound(key, "no such object") }
+        switch chain.last.kind(of: name).0 {
+        case .regular: break
+        case .symlink: throw linkRefused(key, "it is a symbolic link")
+        default: throw notFound(key, "no such object")
         }
-        try writeSidecar(for: key, path: path, metadata: metadata, contentType: contentType)
+        try writeSidecar(in: chain.last, name: name, key: key, metadata: metadata, contentType: contentType)
     }
 }

@@ -27,7 +27,7 @@ final class PartBuffer: @unchecked Sendable {
 /// still gets two buffers, or reading and sending would take turns.) A stream that
 /// fits in one part becomes a single PutObject; a failed or aborted upload is aborted on the
 /// server, so no parts are left behind and nothing appears at the key.
-final class MultipartUpload: ObjectUpload, @unchecked Sendable {
+final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     private let store: S3Store
     private let key: String
     private let metadata: [String: String]
@@ -46,6 +46,10 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
     private var completed: [Int: CompletedPart] = [:]
     private var failure: Error?
     private var closed = false
+    /// Set (under `lock`) once finish or abort has begun: a later abort from another thread
+    /// then only signals the failure and never waits for the finishing thread.
+    private var ended = false
+    private var bytesQueued = 0
 
     init(store: S3Store, key: String, metadata: [String: String], contentType: String, partSize: Int) {
         self.store = store
@@ -74,6 +78,7 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
             // Clean up at once rather than trust every caller to call abort.
             if !closed {
                 closed = true
+                lock.withLock { ended = true }
                 stopAndAbortRemote(error)
             }
             throw error
@@ -102,16 +107,30 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
     }
 
     func finish() throws {
+        try finish(metadata: metadata, contentType: nil)
+    }
+
+    /// With metadata other than the upload's: one PutObject carries it; a multipart upload is
+    /// completed, then its metadata rewritten by a server-side copy (a failure of that copy
+    /// leaves the completed object with its first metadata and throws at `.copyMetadata`).
+    func finish(metadata finalMetadata: [String: String], contentType finalType: String?) throws {
+        let changed = finalMetadata != metadata || (finalType != nil && finalType != contentType)
+        if changed { try store.validate(key: key, metadata: finalMetadata) }
         guard !closed else {
             // A failed write already aborted the upload; say why rather than complete nothing.
             throw lock.withLock { failure } ?? ObjectStoreError(.aborted, store: store.displayName, key: key,
                                                                  cause: "finish was called after the upload had ended")
         }
         closed = true
+        lock.withLock { ended = true }
         do {
             guard let uploadId else {
                 let body = current?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                try store.putObject(key: key, body: body, metadata: metadata, contentType: contentType, handle: nil)
+                do {
+                    try store.putObject(key: key, body: body, metadata: finalMetadata, contentType: finalType ?? contentType, handle: nil)
+                } catch {
+                    throw ObjectStoreError.wrap(error, stage: .putObject, store: store.displayName, key: key)
+                }
                 return
             }
             if let last = current {
@@ -127,15 +146,32 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
                 }
                 return part
             }
-            try store.completeMultipartUpload(key: key, uploadId: uploadId, parts: ordered)
+            if let failure = lock.withLock({ failure }) { throw failure }
+            do {
+                try store.completeMultipartUpload(key: key, uploadId: uploadId, parts: ordered)
+            } catch {
+                throw ObjectStoreError.wrap(error, stage: .completeMultipartUpload, store: store.displayName, key: key)
+            }
         } catch {
             stopAndAbortRemote(error)
             throw error
         }
+        if changed {
+            try store.rewriteMetadata(key: key, size: bytesQueued, etag: nil, metadata: finalMetadata,
+                                      contentType: finalType ?? contentType)
+        }
     }
 
     func abort(_ error: Error) {
-        guard !closed else { return }
+        let first = lock.withLock { () -> Bool in
+            defer { ended = true }
+            return !ended
+        }
+        guard first else {
+            // finish is running on another thread: make it stop; its own clean-up aborts the upload.
+            fail(error)
+            return
+        }
         closed = true
         stopAndAbortRemote(error)
     }
@@ -161,11 +197,16 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
                                    cause: "the stream needs more than 10,000 parts of \(partSize) bytes; pass a larger size hint")
         }
         partsQueued += 1
+        bytesQueued += buffer.count
         try jobs?.put((partsQueued, buffer))
     }
 
     private func start() throws {
-        uploadId = try store.createMultipartUpload(key: key, metadata: metadata, contentType: contentType)
+        do {
+            uploadId = try store.createMultipartUpload(key: key, metadata: metadata, contentType: contentType)
+        } catch {
+            throw ObjectStoreError.wrap(error, stage: .createMultipartUpload, store: store.displayName, key: key)
+        }
         let queue = BlockingQueue<(number: Int, buffer: PartBuffer)>(capacity: maxBuffers)
         jobs = queue
         for index in 0..<workerCount {
@@ -184,11 +225,15 @@ final class MultipartUpload: ObjectUpload, @unchecked Sendable {
             guard let uploadId else { return }
             let handle = try CurlHandle()
             while let job = try queue.take() {
+                // Once the upload failed elsewhere, a failing part is not retried: abort waits for workers.
                 let part = try store.uploadPart(key: key, uploadId: uploadId, number: job.number,
-                                                body: job.buffer.bytes, handle: handle)
+                                                body: job.buffer.bytes, handle: handle,
+                                                cancelled: { [self] in lock.withLock { failure != nil } })
                 lock.withLock { completed[job.number] = part }
                 try freeBuffers.put(job.buffer)
             }
+        } catch let error as ObjectStoreError where error.code != .aborted {
+            fail(error.at(.uploadPart))
         } catch {
             fail(error)
         }

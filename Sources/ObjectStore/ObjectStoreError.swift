@@ -5,7 +5,7 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         fileprivate enum Base: String, Hashable, Sendable {
             case wrongCredentials, accessDenied, noSuchBucket, notFound, unreachable, timeout,
                  connectionLost, serverError, invalidLocation, missingConfiguration, invalidArgument,
-                 localFailure, aborted
+                 localFailure, aborted, symlinkRefused
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
@@ -24,6 +24,31 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         public static let invalidArgument = Code(.invalidArgument)
         public static let localFailure = Code(.localFailure)
         public static let aborted = Code(.aborted)
+        /// A folder store met a symbolic link on the way to a key and refused to follow it.
+        public static let symlinkRefused = Code(.symlinkRefused)
+    }
+
+    /// The step of a write that failed, so a failure at the end says which request it was.
+    public struct Stage: Hashable, Sendable, CustomStringConvertible {
+        private let before: String
+        private let after: String
+        private init(_ before: String, _ after: String) {
+            self.before = before
+            self.after = after
+        }
+        public var description: String { phrase("the object") }
+        /// The step, naming `key`: "completing the multipart upload of db.sql.gz".
+        public func phrase(_ key: String) -> String { before + key + after }
+
+        public static let putObject = Stage("storing ", " with a single PutObject")
+        public static let createMultipartUpload = Stage("starting the multipart upload of ", "")
+        public static let uploadPart = Stage("uploading a part of ", "")
+        public static let completeMultipartUpload = Stage("completing the multipart upload of ", "")
+        public static let copyMetadata = Stage("rewriting the metadata of ", " by a server-side copy")
+        public static let writeFile = Stage("writing the temporary file of ", "")
+        public static let syncFile = Stage("flushing ", " to disk")
+        public static let renameFile = Stage("moving ", " into place")
+        public static let writeMetadata = Stage("writing the metadata file of ", "")
     }
 
     public let code: Code
@@ -37,6 +62,11 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
     public let httpStatus: Int?
     /// Set when repeating the request could do harm (bytes of a download already went out).
     var isFinal = false
+    /// True when the key (or prefix) itself was refused before any request or file access:
+    /// the caller's input is wrong, not the store.
+    public internal(set) var isInvalidKey = false
+    /// The step of an upload that failed, when it failed while writing.
+    public internal(set) var stage: Stage?
 
     init(_ code: Code, store: String, key: String?, cause: String,
          serverCode: String? = nil, httpStatus: Int? = nil) {
@@ -49,6 +79,32 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
+        guard let stage else { return plainDescription }
+        return "\(stage.phrase(key ?? "the object")) failed: \(plainDescription)"
+    }
+
+    /// The same error, marked as failing at `stage` (an earlier stage is kept).
+    func at(_ stage: Stage) -> ObjectStoreError {
+        var copy = self
+        if copy.stage == nil { copy.stage = stage }
+        return copy
+    }
+
+    /// `error` as an `ObjectStoreError` of `store` and `key` that failed at `stage`.
+    static func wrap(_ error: Error, stage: Stage, store: String, key: String) -> ObjectStoreError {
+        if let known = error as? ObjectStoreError { return known.at(stage) }
+        return ObjectStoreError(.localFailure, store: store, key: key, cause: "\(error)").at(stage)
+    }
+
+    static func invalidKey(store: String, key: String, cause: String) -> ObjectStoreError {
+        // A 2,000-character key in every message helps nobody: show its start.
+        let shown = key.unicodeScalars.count > 120 ? String(String.UnicodeScalarView(key.unicodeScalars.prefix(100))) + "…" : key
+        var error = ObjectStoreError(.invalidArgument, store: store, key: shown.debugEscapedControls, cause: cause)
+        error.isInvalidKey = true
+        return error
+    }
+
+    private var plainDescription: String {
         let target = key.map { "\(store)/\($0)" } ?? store
         switch code.base {
         case .wrongCredentials:
@@ -78,6 +134,9 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
             return "\(target): \(cause)"
         case .aborted:
             return "the upload to \(target) was aborted (\(cause)); nothing was stored"
+        case .symlinkRefused:
+            return "refusing \(target): \(cause); a folder store never follows symbolic links, "
+                + "so nothing outside its folder is read or written; remove the link or point the store at the real folder"
         }
     }
 
@@ -91,5 +150,20 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
             return ["RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"].contains(serverCode ?? "")
         default: return false
         }
+    }
+}
+
+extension String {
+    /// Control characters as `\u{…}`, so a key in a message cannot forge lines or colours.
+    var debugEscapedControls: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

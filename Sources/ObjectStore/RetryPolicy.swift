@@ -24,7 +24,9 @@ public struct RetryPolicy: Sendable {
     /// With `progress` (bytes moved so far), an attempt that moved bytes before failing starts
     /// the count again: a long transfer may survive many brief outages, but not a dead server,
     /// and not more than 20 times the attempts in all (a link that breaks every few kilobytes).
-    func run<T>(progress: (() -> Int)? = nil, _ body: (_ attempt: Int) throws -> T) throws -> T {
+    /// With `cancelled`, a failure once it returns true is thrown at once instead of retried
+    /// (a part whose upload already failed elsewhere).
+    func run<T>(progress: (() -> Int)? = nil, cancelled: (() -> Bool)? = nil, _ body: (_ attempt: Int) throws -> T) throws -> T {
         var attempt = 0
         var attempts = 0
         var moved = progress?() ?? 0
@@ -37,7 +39,7 @@ public struct RetryPolicy: Sendable {
                     moved = now
                     attempt = 0
                 }
-                guard attempt + 1 < maxAttempts, attempts < 20 * maxAttempts else { throw error }
+                guard attempt + 1 < maxAttempts, attempts < 20 * maxAttempts, cancelled?() != true else { throw error }
                 Thread.sleep(forTimeInterval: delay(beforeRetry: attempt))
                 attempt += 1
             }

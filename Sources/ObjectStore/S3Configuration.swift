@@ -20,6 +20,12 @@ public struct S3Configuration: Sendable {
     /// A transfer that moves no byte for this long is abandoned (and retried).
     public var stallTimeout: TimeInterval
 
+    /// Objects up to this size get new metadata by one CopyObject (S3's limit is 5 GiB);
+    /// larger ones by a multipart copy. Lower it only to test the multipart path.
+    public var multipartCopyThreshold = 5 * 1024 * 1024 * 1024
+    /// Part size of that multipart copy (at least 5 MiB; raised to fit 10,000 parts).
+    public var copyPartSize = 1024 * 1024 * 1024
+
     public static let minimumPartSize = 5 * 1024 * 1024
     /// Upload memory is parts in flight × part size. Two 8 MiB parts (16 MiB) keep a whole
     /// backup — snapshot, gzip and upload — under 64 MiB of RSS, and against moto four in flight

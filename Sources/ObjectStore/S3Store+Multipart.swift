@@ -11,12 +11,20 @@ struct CompletedPart: Sendable {
 public struct PendingMultipartUpload: Sendable, Equatable {
     public var key: String
     public var uploadId: String
+    /// When the upload was started (S3's `Initiated`); nil when the server did not say.
+    public var initiated: Date?
+
+    public init(key: String, uploadId: String, initiated: Date? = nil) {
+        self.key = key
+        self.uploadId = uploadId
+        self.initiated = initiated
+    }
 }
 
 extension S3Store {
-    func createMultipartUpload(key: String, metadata: [String: String], contentType: String) throws -> String {
+    func createMultipartUpload(key: String, metadata: [String: String], contentType: String, checksums: Bool? = nil) throws -> String {
         var headers = [("Content-Type", contentType)] + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
-        if configuration.partChecksums { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
+        if checksums ?? configuration.partChecksums { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         let response = try configuration.retry.run { _ in
             try request("POST", key: key, query: [(name: "uploads", value: "")], headers: headers)
         }
@@ -29,12 +37,12 @@ extension S3Store {
 
     /// Uploads one part with retries on `handle`; returns its ETag (and CRC-32).
     func uploadPart(key: String, uploadId: String, number: Int, body: UnsafeRawBufferPointer,
-                    handle: CurlHandle) throws -> CompletedPart {
+                    handle: CurlHandle, cancelled: (() -> Bool)? = nil) throws -> CompletedPart {
         var headers = [("Content-MD5", Self.md5Base64(body))]
         let crc32 = configuration.partChecksums ? Self.crc32Base64(body) : nil
         if let crc32 { headers.append(("x-amz-checksum-crc32", crc32)) }
         let query = [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadId)]
-        let response = try configuration.retry.run { _ in
+        let response = try configuration.retry.run(cancelled: cancelled) { _ in
             try request("PUT", key: key, query: query, headers: headers, body: body, bodyIsBound: true, handle: handle)
         }
         guard let etag = response.headers["etag"] else {
@@ -81,6 +89,7 @@ extension S3Store {
     public func listMultipartUploads(prefix: String) throws -> [PendingMultipartUpload] {
         var uploads: [PendingMultipartUpload] = []
         var marker: (key: String, uploadId: String)?
+        var seen: Set<String> = []
         repeat {
             var query = [(name: "uploads", value: ""), (name: "prefix", value: prefix)]
             if let marker {
@@ -91,12 +100,21 @@ extension S3Store {
             for entry in page.elements("Upload") {
                 let item = S3XML(entry)
                 if let key = item.first("Key"), let id = item.first("UploadId") {
-                    uploads.append(PendingMultipartUpload(key: key, uploadId: id))
+                    uploads.append(PendingMultipartUpload(key: key, uploadId: id,
+                                                          initiated: item.first("Initiated").flatMap(HTTPDate.parseISO8601)))
                 }
             }
             marker = nil
-            if page.first("IsTruncated") == "true", let key = page.first("NextKeyMarker"),
-               let id = page.first("NextUploadIdMarker") {
+            if page.first("IsTruncated") == "true" {
+                guard let key = page.first("NextKeyMarker"), let id = page.first("NextUploadIdMarker") else {
+                    throw ObjectStoreError(.serverError, store: displayName, key: prefix,
+                                           cause: "the upload listing said it was truncated but gave no marker to continue from")
+                }
+                // A marker seen before would list the same page forever.
+                guard seen.insert("\(key)\u{0}\(id)").inserted else {
+                    throw ObjectStoreError(.serverError, store: displayName, key: prefix,
+                                           cause: "the upload listing repeated a continuation marker; the server is misbehaving, so the listing stopped")
+                }
                 marker = (key, id)
             }
         } while marker != nil
@@ -104,9 +122,29 @@ extension S3Store {
     }
 
     /// Aborts every pending multipart upload under `prefix` (clean-up after crashed runs).
+    /// Careful: this includes uploads running right now; `abortStaleUploads` spares them.
     public func abortPendingUploads(prefix: String) throws {
         for upload in try listMultipartUploads(prefix: prefix) {
             try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
         }
+    }
+}
+
+extension S3Store: StaleUploadCleaning {
+    public func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload] {
+        try listMultipartUploads(prefix: prefix)
+    }
+
+    /// Aborts the multipart uploads under `prefix` started more than `age` seconds before
+    /// `now` (a killed run's leftovers) and returns them; younger ones, and those whose start
+    /// the server does not state, are left alone.
+    public func abortStaleUploads(prefix: String, olderThan age: TimeInterval, now: Date = Date()) throws -> [PendingMultipartUpload] {
+        let stale = try listMultipartUploads(prefix: prefix).filter { upload in
+            upload.initiated.map { now.timeIntervalSince($0) > age } ?? false
+        }
+        for upload in stale {
+            try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
+        }
+        return stale
     }
 }

@@ -65,6 +65,12 @@ extension S3Store {
         return Data([UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]).base64EncodedString()
     }
 
+    func validatePrefix(_ prefix: String) throws {
+        if prefix.utf8.count > 1024 || prefix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ObjectStoreError.invalidKey(store: displayName, key: prefix, cause: "a prefix is at most 1024 bytes of printable characters")
+        }
+    }
+
     static func metadata(from headers: [String: String]) -> [String: String] {
         var metadata: [String: String] = [:]
         for (name, value) in headers where name.hasPrefix("x-amz-meta-") {
@@ -76,7 +82,16 @@ extension S3Store {
     /// S3 sends metadata as HTTP headers: names must be header tokens and values printable ASCII.
     func validate(key: String, metadata: [String: String]) throws {
         if key.isEmpty || key.utf8.count > 1024 {
-            throw ObjectStoreError(.invalidArgument, store: displayName, key: key, cause: "object keys must be 1 to 1024 bytes long")
+            throw ObjectStoreError.invalidKey(store: displayName, key: key,
+                                              cause: "object keys must be 1 to 1024 bytes long, not \(key.utf8.count)")
+        }
+        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ObjectStoreError.invalidKey(store: displayName, key: key,
+                                              cause: "the key contains a control character (NUL, newline, …); use printable characters")
+        }
+        // curl would resolve `.` and `..` in the URL path and address another key.
+        if key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." }) {
+            throw ObjectStoreError.invalidKey(store: displayName, key: key, cause: "keys with '.' or '..' between slashes are not supported")
         }
         var total = 0
         for (name, value) in metadata {

@@ -42,6 +42,12 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     public func get(key: String, into sink: ChunkSink) throws {
+        do {
+            try validate(key: key, metadata: [:])
+        } catch {
+            sink.abort(error)
+            throw error
+        }
         let stream = BodyStream(sink: sink, pool: ChunkPool(size: 4, chunkCapacity: 1 << 20))
         do {
             // A retry after bytes reached the sink resumes where they stopped, from the same
@@ -84,6 +90,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     public func head(key: String) throws -> ObjectInfo? {
+        try validate(key: key, metadata: [:])
         do {
             let response = try configuration.retry.run { _ in try request("HEAD", key: key) }
             return ObjectInfo(key: key, size: Int(response.headers["content-length"] ?? "") ?? 0,
@@ -96,8 +103,10 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     public func list(prefix: String) throws -> [ObjectInfo] {
+        try validatePrefix(prefix)
         var objects: [ObjectInfo] = []
         var token: String?
+        var seen: Set<String> = []
         repeat {
             var query = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
             if let token { query.append((name: "continuation-token", value: token)) }
@@ -110,12 +119,25 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                                           lastModified: HTTPDate.parseISO8601(item.first("LastModified") ?? "") ?? Date(timeIntervalSince1970: 0),
                                           etag: item.first("ETag"), metadata: [:]))
             }
-            token = page.first("IsTruncated") == "true" ? page.first("NextContinuationToken") : nil
+            token = nil
+            if page.first("IsTruncated") == "true" {
+                guard let next = page.first("NextContinuationToken"), !next.isEmpty else {
+                    throw ObjectStoreError(.serverError, store: displayName, key: prefix.isEmpty ? nil : prefix,
+                                           cause: "the listing said it was truncated but gave no continuation token; the listing stopped")
+                }
+                // A token seen before would list the same pages forever.
+                guard seen.insert(next).inserted else {
+                    throw ObjectStoreError(.serverError, store: displayName, key: prefix.isEmpty ? nil : prefix,
+                                           cause: "the listing repeated continuation token \"\(next.prefix(64))\" after \(seen.count) pages; the server is misbehaving, so the listing stopped")
+                }
+                token = next
+            }
         } while token != nil
         return objects
     }
 
     public func delete(keys: [String]) throws {
+        for key in keys { try validate(key: key, metadata: [:]) }
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]

@@ -82,7 +82,9 @@ public struct SigV4Signer: Sendable {
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
     public static func amzDate(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        // Clamped to years 1970–9999 so an absurd Date cannot trap the conversion to time_t.
+        let interval = date.timeIntervalSince1970
+        var seconds = interval.isFinite ? time_t(min(max(interval, 0), 253_402_300_799).rounded(.down)) : 0
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
