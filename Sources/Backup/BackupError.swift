@@ -6,6 +6,7 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case targetExists(path: String)
     case verificationFailed(key: String, problems: [String])
     case invalidOption(String)
+    case unsafeLockFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,8 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             return "backup \(key) failed verification: \(problems.joined(separator: "; "))"
         case .invalidOption(let message):
             return message
+        case .unsafeLockFile(let path, let reason):
+            return "refusing the lock file \(path): \(reason); remove it (a backup recreates it) and try again"
         }
     }
 }

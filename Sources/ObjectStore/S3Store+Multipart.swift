@@ -11,6 +11,8 @@ struct CompletedPart: Sendable {
 public struct PendingMultipartUpload: Sendable, Equatable {
     public var key: String
     public var uploadId: String
+    /// When the upload was started (`Initiated`), if the server said.
+    public var initiated: Date? = nil
 }
 
 extension S3Store {
@@ -91,7 +93,8 @@ extension S3Store {
             for entry in page.elements("Upload") {
                 let item = S3XML(entry)
                 if let key = item.first("Key"), let id = item.first("UploadId") {
-                    uploads.append(PendingMultipartUpload(key: key, uploadId: id))
+                    uploads.append(PendingMultipartUpload(key: key, uploadId: id,
+                                                          initiated: item.first("Initiated").flatMap(HTTPDate.parseISO8601)))
                 }
             }
             marker = nil
@@ -101,6 +104,11 @@ extension S3Store {
             }
         } while marker != nil
         return uploads
+    }
+
+    /// Aborts one pending multipart upload (a listed leftover); one that is already gone counts.
+    public func abortPendingUpload(_ upload: PendingMultipartUpload) throws {
+        try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
     }
 
     /// Aborts every pending multipart upload under `prefix` (clean-up after crashed runs).
