@@ -7,6 +7,7 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case verificationFailed(key: String, problems: [String])
     case invalidOption(String)
     case targetIsSymbolicLink(path: String)
+    case unsafeLockFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             return message
         case .targetIsSymbolicLink(let path):
             return "\(path) is a symbolic link; restore to the file it points to, or pass --force to replace the link itself with the restored database (its target is never written)"
+        case .unsafeLockFile(let path, let reason):
+            return "refusing the lock file \(path): \(reason); remove it (a backup recreates it) and try again"
         }
     }
 }

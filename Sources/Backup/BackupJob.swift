@@ -23,8 +23,14 @@ public struct BackupJob {
         public var busyTimeoutMilliseconds: Int32 = 5000
         /// Told about problems that do not fail the backup (an activity log that cannot be written).
         public var warn: (@Sendable (String) -> Void)?
+        /// Multipart uploads under the prefix started longer ago than this are a killed run's
+        /// leftovers and are aborted before the backup starts; nil leaves them.
+        public var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
         public init() {}
     }
+
+    /// 24 hours: far longer than any backup runs, so a running one is never touched.
+    public static let defaultStaleUploadAge: TimeInterval = 24 * 3600
 
     public struct Result: Sendable {
         public var key: String
@@ -36,6 +42,10 @@ public struct BackupJob {
         public var contentCRC32: UInt32
         public var metadata: [String: String]
         public var deletedCount: Int?
+        /// Why pruning after the upload failed; the backup itself succeeded.
+        public var pruneError: String?
+        /// Stale multipart uploads aborted before this backup.
+        public var abortedStaleUploads = 0
 
         public var json: JSONValue {
             var fields: [(String, JSONValue)] = [
@@ -44,6 +54,7 @@ public struct BackupJob {
                 ("metadata", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ]
             if let deletedCount { fields.append(("deleted_count", .int(Int64(deletedCount)))) }
+            if let pruneError { fields.append(("prune_error", .string(pruneError))) }
             return .object(fields)
         }
     }
@@ -52,19 +63,11 @@ public struct BackupJob {
         let lock = try BackupLock(database: databasePath)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
+        var result: Result
         do {
-            var result = try upload(databasePath: databasePath, destination: destination, options: options, started: started)
-            if options.activityLog {
-                let action: ActivityLog.Action = options.trigger == .scheduled ? .scheduledCompleted : .backupCreated
-                ActivityLog.recordOrWarn(databasePath: databasePath, action: action, details: result.json,
-                                         userID: options.userID, warn: options.warn)
-            }
-            if options.prune {
-                result.deletedCount = try PruneJob.run(destination: destination, policy: options.retention, dryRun: false,
-                                                       databasePath: options.activityLog ? databasePath : nil,
-                                                       userID: options.userID, warn: options.warn).deleted.count
-            }
-            return result
+            let aborted = abortStaleUploads(destination, olderThan: options.staleUploadAge, now: started, warn: options.warn)
+            result = try upload(databasePath: databasePath, destination: destination, options: options, started: started)
+            result.abortedStaleUploads = aborted
         } catch {
             if options.activityLog {
                 let action: ActivityLog.Action = options.trigger == .scheduled ? .scheduledFailed : .backupFailed
@@ -73,6 +76,42 @@ public struct BackupJob {
                                          userID: options.userID, warn: options.warn)
             }
             throw error
+        }
+        // The object is stored: nothing after this point changes the backup's outcome.
+        if options.activityLog {
+            let action: ActivityLog.Action = options.trigger == .scheduled ? .scheduledCompleted : .backupCreated
+            ActivityLog.recordOrWarn(databasePath: databasePath, action: action, details: result.json,
+                                     userID: options.userID, warn: options.warn)
+        }
+        if options.prune && options.cancellation?.isCancelled != true {
+            do {
+                result.deletedCount = try PruneJob.run(destination: destination, policy: options.retention, dryRun: false,
+                                                       databasePath: options.activityLog ? databasePath : nil,
+                                                       userID: options.userID, warn: options.warn).deleted.count
+            } catch {
+                result.pruneError = "\(error)"
+                options.warn?("the backup \(result.key) is stored, but pruning old backups failed: \(error)")
+            }
+        }
+        return result
+    }
+
+    /// Aborts the multipart uploads under the prefix older than `age`: what a killed run left.
+    /// Best effort: a store that cannot list them does not stop the backup. Returns how many.
+    static func abortStaleUploads(_ destination: BackupDestination, olderThan age: TimeInterval?, now: Date,
+                                  warn: (@Sendable (String) -> Void)?) -> Int {
+        guard let age, let s3 = destination.store as? S3Store else { return 0 }
+        do {
+            let stale = try BackupListing.pendingUploads(in: s3, prefix: destination.prefix).filter { upload in
+                // An upload without a start time cannot be proven stale unless every age counts.
+                guard let initiated = upload.initiated else { return age <= 0 }
+                return now.timeIntervalSince(initiated) >= age
+            }
+            for upload in stale { try s3.abortPendingUpload(upload) }
+            return stale.count
+        } catch {
+            warn?("could not abort the unfinished uploads left under \(destination.prefix) by earlier runs: \(error)")
+            return 0
         }
     }
 
@@ -83,10 +122,20 @@ public struct BackupJob {
         dumpOptions.progress = options.progress
         dumpOptions.timestamp = started
         dumpOptions.busyTimeoutMilliseconds = options.busyTimeoutMilliseconds
-        let dumper = try Dumper(databasePath: databasePath, options: dumpOptions)
+        let dumper: Dumper
+        do {
+            dumper = try Dumper(databasePath: databasePath, options: dumpOptions)
+        } catch {
+            throw StageError.named(readingStage, error)
+        }
 
         let store = destination.store
-        let key = try uniqueKey(destination, date: started)
+        let key: String
+        do {
+            key = try uniqueKey(destination, date: started)
+        } catch {
+            throw StageError.named(uploadingStage, error)
+        }
         var metadata = [
             BackupMetadata.timestamp: BackupMetadata.iso8601(started),
             BackupMetadata.dialect: options.dialect.rawValue,
@@ -95,16 +144,29 @@ public struct BackupJob {
             BackupMetadata.toolVersion: DumpFormat.toolVersion,
         ]
         let sizeHint = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
-        let upload = try store.makeUpload(key: key, metadata: metadata, contentType: "application/gzip", sizeHint: sizeHint)
+        let upload: ChunkSink
+        do {
+            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: "application/gzip",
+                                                                               sizeHint: sizeHint),
+                               cancellation: options.cancellation)
+        } catch {
+            throw StageError.named(uploadingStage, error)
+        }
         let gzip: GzipCompressorSink
         do {
             gzip = try GzipCompressorSink(downstream: upload, level: options.level, threads: options.threads,
                                           chunkCapacity: dumpOptions.chunkSize)
         } catch {
             upload.abort(error)
-            throw error
+            throw StageError.named(compressingStage, error)
         }
-        let summary = try dumper.run(into: gzip)
+        let summary: DumpSummary
+        do {
+            summary = try dumper.run(into: gzip)
+        } catch {
+            // The stages behind the dumper named their own failures; what is left is the dumper's.
+            throw StageError.named(error is CompressionError ? compressingStage : readingStage, error)
+        }
         metadata[BackupMetadata.size] = String(gzip.bytesOut)
         metadata[BackupMetadata.tablesCount] = String(summary.tables)
         metadata[BackupMetadata.rowsCount] = String(summary.rows)
@@ -113,11 +175,19 @@ public struct BackupJob {
         // The size and checksum exist only now; a store that cannot rewrite metadata keeps the
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {
-            try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: "application/gzip")
+            do {
+                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: "application/gzip")
+            } catch {
+                throw StageError.named(uploadingStage, error)
+            }
         }
         return Result(key: key, size: gzip.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
                       seconds: Date().timeIntervalSince(started), contentCRC32: gzip.contentCRC32, metadata: metadata)
     }
+
+    static let readingStage = "reading the database"
+    static let compressingStage = "compressing"
+    static let uploadingStage = "uploading"
 
     /// The key for a backup started at `date`, suffixed when one from the same second exists.
     static func uniqueKey(_ destination: BackupDestination, date: Date) throws -> String {

@@ -43,6 +43,19 @@ public enum BackupListing {
         return entries.sorted { BackupKey.newestFirst($0.key, $1.key) }
     }
 
+    /// Multipart uploads under the prefix that were neither completed nor aborted (a killed
+    /// run's parts); empty for stores without them, or when the store does not say.
+    public static func pendingUploads(in store: any ObjectStore, prefix: String) -> [PendingMultipartUpload] {
+        guard let s3 = store as? S3Store else { return [] }
+        return (try? pendingUploads(in: s3, prefix: prefix)) ?? []
+    }
+
+    static func pendingUploads(in s3: S3Store, prefix: String) throws -> [PendingMultipartUpload] {
+        // Without the trailing '/' and filtered here, as `entries` lists (moto's signature check).
+        try s3.listMultipartUploads(prefix: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix)
+            .filter { $0.key.hasPrefix(prefix) }
+    }
+
     /// `{"backups":[…],"total":N}`, exactly the guide's answer to `GET /api/admin/backup`.
     public static func json(_ entries: [BackupEntry]) -> JSONValue {
         .object([("backups", .array(entries.map(\.json))), ("total", .int(Int64(entries.count)))])

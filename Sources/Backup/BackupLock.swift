@@ -21,12 +21,12 @@ public final class BackupLock {
     public init(database: String) throws {
         let absolute = (database as NSString).standardizingPath
         let beside = absolute + ".backstream-lock"
-        var fd = open(beside, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         var path = beside
+        var fd = try Self.openLockFile(beside)
         if fd < 0 {
             let name = absolute.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : "_" }.joined()
             path = NSTemporaryDirectory() + "/backstream-\(name.suffix(100)).lock"
-            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            fd = try Self.openLockFile(path)
         }
         guard fd >= 0 else {
             throw Busy(database: database, holder: "cannot create a lock file: \(String(cString: strerror(errno)))")
@@ -43,6 +43,26 @@ public final class BackupLock {
         _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
         self.fd = fd
         self.path = path
+    }
+
+    /// Opens (creating) a lock file without following a symlink at its name: a link planted there
+    /// (the fallback lives in the shared temp folder) would make the note below overwrite its
+    /// target. O_NONBLOCK keeps a FIFO planted there from blocking the open. Returns -1 when the
+    /// file cannot be created (a read-only folder), throws when what is there is not a file.
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == ELOOP {
+                throw BackupError.unsafeLockFile(path: path, reason: "it is a symbolic link")
+            }
+            return -1
+        }
+        var info = stat()
+        if fstat(fd, &info) != 0 || (info.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            throw BackupError.unsafeLockFile(path: path, reason: "it is not a regular file")
+        }
+        return fd
     }
 
     deinit {

@@ -19,8 +19,13 @@ public enum UploadJob {
                            sizeHint: Int?, cancellation: Cancellation? = nil,
                            progress: ProgressSink.Report? = nil) throws -> Result {
         let started = Date()
-        let upload = ProgressSink.counting(try store.makeUpload(key: key, metadata: [:], contentType: contentType, sizeHint: sizeHint),
-                                           progress)
+        let object: ObjectUpload
+        do {
+            object = try store.makeUpload(key: key, metadata: [:], contentType: contentType, sizeHint: sizeHint)
+        } catch {
+            throw StageError.named("uploading", error)
+        }
+        let upload = ProgressSink.counting(StageSink("uploading", downstream: object, cancellation: cancellation), progress)
         let pool = ChunkPool(size: 2, chunkCapacity: 1 << 20)
         var total = 0
         do {
@@ -31,7 +36,8 @@ public enum UploadJob {
                 if n < 0 {
                     chunk.recycle()
                     if errno == EINTR { continue }
-                    throw OutputError(code: .writeFailed, path: name, reason: "read failed: \(String(cString: strerror(errno)))")
+                    throw StageError(stage: "reading \(name)",
+                                     underlying: OutputError(code: .writeFailed, path: name, reason: "read failed: \(String(cString: strerror(errno)))"))
                 }
                 if n == 0 {
                     chunk.recycle()

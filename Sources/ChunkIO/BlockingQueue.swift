@@ -22,7 +22,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         defer { condition.unlock() }
         while stored == capacity && failure == nil { condition.wait() }
         if let failure { throw failure }
-        precondition(!closed, "put after close")
+        if closed { throw PipelineMisuse(call: "put after close") }
         items[(head + stored) % capacity] = element
         stored += 1
         condition.broadcast()

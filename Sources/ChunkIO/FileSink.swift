@@ -9,7 +9,7 @@ import Darwin
 public final class FileSink: ChunkSink {
     private var fd: Int32
     private let displayPath: String
-    private let temporaryPath: String?
+    private var temporaryPath: String?
     private let finalPath: String?
     public private(set) var bytesWritten: Int = 0
     /// Flush to stable storage before the rename (and the folder after it), as pg_dump does by
@@ -28,7 +28,11 @@ public final class FileSink: ChunkSink {
         FileSink(fd: 1, displayPath: "standard output", temporaryPath: nil, finalPath: nil)
     }
 
-    /// A file at `path`, created through a temporary sibling `.<name>.tmp-<pid>`.
+    /// A file at `path`, created through a new temporary sibling `.<name>.tmp-<pid>-<random>`.
+    ///
+    /// The temporary file is created with `O_EXCL | O_NOFOLLOW`: whatever already sits at that
+    /// name (a symlink planted in a shared folder, a crashed run's leftover) is never opened,
+    /// truncated or written through; another name is tried instead.
     public static func atomicFile(at path: String) throws -> FileSink {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
@@ -36,12 +40,17 @@ public final class FileSink: ChunkSink {
         guard !name.isEmpty else {
             throw OutputError(code: .cannotCreate, path: path, reason: "the path names a folder, not a file")
         }
-        let temp = (dir.isEmpty ? "" : dir + "/") + ".\(name).tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            throw OutputError(code: .cannotCreate, path: path, reason: String(cString: strerror(errno)))
+        var lastError: Int32 = EEXIST
+        for _ in 0..<16 {
+            let temp = (dir.isEmpty ? "" : dir + "/") + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                return FileSink(fd: fd, displayPath: path, temporaryPath: temp, finalPath: path)
+            }
+            lastError = errno
+            if lastError != EEXIST && lastError != EINTR { break }
         }
-        return FileSink(fd: fd, displayPath: path, temporaryPath: temp, finalPath: path)
+        throw OutputError(code: .cannotCreate, path: path, reason: String(cString: strerror(lastError)))
     }
 
     public func write(_ chunk: Chunk) throws {
@@ -78,8 +87,11 @@ public final class FileSink: ChunkSink {
         if rename(temporaryPath, finalPath) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
+            self.temporaryPath = nil
             throw OutputError(code: .cannotRename, path: finalPath, reason: reason)
         }
+        // Renamed into place: a later abort must not unlink a name someone else may now use.
+        self.temporaryPath = nil
         if synchronous {
             let slash = finalPath.lastIndex(of: "/")
             let dir = slash.map { String(finalPath[..<$0]) } ?? "."
@@ -95,9 +107,10 @@ public final class FileSink: ChunkSink {
         guard let temporaryPath else { return }
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)
+        self.temporaryPath = nil
     }
 
     deinit {
-        if temporaryPath != nil, fd >= 0 { close(fd) }
+        if finalPath != nil, fd >= 0 { close(fd) }
     }
 }

@@ -2,12 +2,17 @@ import Foundation
 
 /// Runs a downstream sink on its own thread behind a bounded queue, so the producer keeps
 /// rendering while a write (pipe, disk, network) blocks. The queue depth bounds memory.
+///
+/// `finish` and `abort` may be called in any order and more than once (a caller aborts after a
+/// failed finish): the thread's end is a state, not a one-shot signal, so neither waits for
+/// something the other already consumed, and the downstream is finished or aborted once.
 public final class ThreadedSink: ChunkSink, @unchecked Sendable {
     private let downstream: ChunkSink
     private let queue: BlockingQueue<Chunk>
-    private let done = DispatchSemaphore(value: 0)
+    private let state = NSCondition()
+    private var threadDone = false
     private var failure: Error?
-    private let lock = NSLock()
+    private var ended = StageEnd.open
 
     public init(downstream: ChunkSink, depth: Int = 4) {
         self.downstream = downstream
@@ -23,13 +28,20 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
                 try downstream.write(chunk)
             }
         } catch {
-            lock.withLock { if failure == nil { failure = error } }
+            state.withLock { if failure == nil { failure = error } }
             queue.fail(error)
             // Also the path an abort takes (its fail ends the take above): what is still queued
             // goes back to the producer's pool.
             queue.drain().forEach { $0.recycle() }
         }
-        done.signal()
+        state.withLock {
+            threadDone = true
+            state.broadcast()
+        }
+    }
+
+    private func waitForThread() {
+        state.withLock { while !threadDone { state.wait() } }
     }
 
     public func write(_ chunk: Chunk) throws {
@@ -42,18 +54,54 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
     }
 
     public func finish() throws {
+        guard state.withLock({ ended.claim(.finishing) }) else {
+            throw state.withLock { failure } ?? PipelineMisuse(call: "finish")
+        }
         queue.close()
-        done.wait()
-        if let failure = lock.withLock({ failure }) {
+        waitForThread()
+        if let failure = state.withLock({ failure }) {
+            state.withLock { ended = .aborted }
             downstream.abort(failure)
             throw failure
         }
-        try downstream.finish()
+        do {
+            try downstream.finish()
+            state.withLock { ended = .finished }
+        } catch {
+            state.withLock {
+                if failure == nil { failure = error }
+                ended = .aborted
+            }
+            downstream.abort(error)
+            throw error
+        }
     }
 
     public func abort(_ error: Error) {
         queue.fail(error)
-        done.wait()
+        waitForThread()
+        // After finish began, finish owns the downstream and has finished or aborted it.
+        guard state.withLock({ ended.claim(.aborted) }) else { return }
         downstream.abort(error)
     }
+}
+
+/// How a stage with its own threads ended: each end is claimed once, so a downstream is never
+/// finished after an abort, or aborted twice.
+public enum StageEnd: Sendable {
+    case open, finishing, finished, aborted
+
+    /// Moves from `.open` to `next`; false when the stage had already started ending.
+    public mutating func claim(_ next: StageEnd) -> Bool {
+        guard self == .open else { return false }
+        self = next
+        return true
+    }
+}
+
+/// A call on a stage that had already ended (a second finish): an error, never a crash.
+public struct PipelineMisuse: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public init(call: String) { self.call = call }
+    public var description: String { "\(call) was called on a stage that had already ended" }
 }

@@ -9,6 +9,10 @@ import Foundation
 ///
 /// Memory is fixed: every job holds one output buffer from a pool taken in submission order, so
 /// the oldest job can always finish and the producer blocks when `threads + 2` are in flight.
+///
+/// `finish` and `abort` may come in any order and more than once: a caller aborts after a failed
+/// finish (the upload's 403, a failed rename). The writer's end is a state both read, not a
+/// one-shot signal the first one consumes, and the downstream is finished or aborted once.
 public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     private struct Job {
         let sequence: Int
@@ -26,7 +30,8 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     private var nextSubmit = 0
     private var workersLeft: Int
     private var failure: Error?
-    private let writerDone = DispatchSemaphore(value: 0)
+    private var writerDone = false
+    private var ended = StageEnd.open
     private var totalIn = 0
     private var totalOut = 0
     private var crc: UInt = 0
@@ -89,26 +94,56 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     }
 
     public func finish() throws {
-        if nextSubmit == 0 {
-            // An empty stream is still one (empty) gzip member, so readers see valid gzip.
-            let empty = try outputPool.take()
-            try jobs.put(Job(sequence: 0, input: Chunk(capacity: 0), output: empty))
-            nextSubmit = 1
+        guard reorder.withLock({ ended.claim(.finishing) }) else {
+            throw reorder.withLock { failure } ?? PipelineMisuse(call: "finish")
+        }
+        do {
+            if nextSubmit == 0 {
+                // An empty stream is still one (empty) gzip member, so readers see valid gzip.
+                let empty = try outputPool.take()
+                do {
+                    try jobs.put(Job(sequence: 0, input: Chunk(capacity: 0), output: empty))
+                } catch {
+                    empty.recycle()
+                    throw error
+                }
+                nextSubmit = 1
+            }
+        } catch {
+            fail(error)
         }
         jobs.close()
-        writerDone.wait()
+        waitForWriter()
         if let failure = reorder.withLock({ failure }) {
+            reorder.withLock { ended = .aborted }
             downstream.abort(failure)
             throw failure
         }
-        try downstream.finish()
+        do {
+            try downstream.finish()
+            reorder.withLock { ended = .finished }
+        } catch {
+            // The stage after this one failed while sealing: it is aborted here, once, and a
+            // later abort from the caller finds nothing left to do.
+            reorder.withLock {
+                if failure == nil { failure = error }
+                ended = .aborted
+            }
+            downstream.abort(error)
+            throw error
+        }
     }
 
     public func abort(_ error: Error) {
         fail(error)
         jobs.close()
-        writerDone.wait()
+        waitForWriter()
+        guard reorder.withLock({ ended.claim(.aborted) }) else { return }
         downstream.abort(error)
+    }
+
+    private func waitForWriter() {
+        reorder.withLock { while !writerDone { reorder.wait() } }
     }
 
     private func fail(_ error: Error) {
@@ -140,7 +175,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
             }
         }
         guard let compressor else {
-            fail(CompressionError(.compressorUnavailable, "libdeflate could not allocate a compressor (out of memory?)"))
+            fail(StageError(stage: "compressing", underlying: CompressionError(.compressorUnavailable, "libdeflate could not allocate a compressor (out of memory?)")))
             return
         }
         while let job = try? jobs.take() {
@@ -151,7 +186,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
             let inputCount = job.input.count
             job.input.recycle()
             guard size > 0 else {
-                fail(CompressionError(.compressorUnavailable, "a chunk of \(inputCount) bytes did not fit its gzip buffer; chunks must not exceed the compressor's chunk capacity"))
+                fail(StageError(stage: "compressing", underlying: CompressionError(.compressorUnavailable, "a chunk of \(inputCount) bytes did not fit its gzip buffer; chunks must not exceed the compressor's chunk capacity")))
                 return
             }
             output.count = size
@@ -167,7 +202,12 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
 
     private func writeInOrder() {
         var next = 0
-        defer { writerDone.signal() }
+        defer {
+            reorder.withLock {
+                writerDone = true
+                reorder.broadcast()
+            }
+        }
         while true {
             reorder.lock()
             while finished[next] == nil && workersLeft > 0 && failure == nil { reorder.wait() }

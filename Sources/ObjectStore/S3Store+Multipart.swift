@@ -121,6 +121,11 @@ extension S3Store {
         return uploads
     }
 
+    /// Aborts one pending multipart upload (a listed leftover); one that is already gone counts.
+    public func abortPendingUpload(_ upload: PendingMultipartUpload) throws {
+        try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
+    }
+
     /// Aborts every pending multipart upload under `prefix` (clean-up after crashed runs).
     /// Careful: this includes uploads running right now; `abortStaleUploads` spares them.
     public func abortPendingUploads(prefix: String) throws {

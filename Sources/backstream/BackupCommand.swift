@@ -17,6 +17,16 @@ struct BackupCommand: ParsableCommand {
               backstream backup app.db                               # to ./backups/
               backstream backup app.db --store r2://my-bucket/backups/
               backstream backup app.db --store s3://bucket/ --json --keep-last 7
+
+            Before it starts, a backup to S3 or R2 aborts the multipart uploads under its prefix \
+            that were started more than --stale-upload-hours ago (default 24, or \
+            $BACKSTREAM_STALE_UPLOAD_HOURS): the parts a killed run left behind, which the \
+            bucket would otherwise keep and bill. `backstream list` shows any that remain.
+
+            A failure in any stage (reading the database, compressing, uploading) ends the \
+            backup with a message naming the stage and leaves no object; Ctrl-C (SIGINT) or \
+            SIGTERM abort the upload and exit 130 or 143. A failure to prune old backups after \
+            a stored backup is a warning (and "prune_error" in --json), never a failed backup.
             """)
 
     @Argument(help: "The SQLite database file to back up (read in one consistent snapshot).")
@@ -43,9 +53,28 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Print one JSON line instead of a summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Abort unfinished multipart uploads under the prefix older than this many hours before backing up (a killed run's leftovers); a negative value keeps them.",
+                               valueName: "hours"))
+    var staleUploadHours: Double?
+
     func validate() throws {
         guard (1...12).contains(level) else { throw ValidationError("--level must be between 1 and 12") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        _ = try staleUploadAge()
+    }
+
+    /// --stale-upload-hours, else $BACKSTREAM_STALE_UPLOAD_HOURS, else 24 hours; nil when negative.
+    func staleUploadAge() throws -> TimeInterval? {
+        var hours = staleUploadHours
+        if hours == nil, let text = ProcessInfo.processInfo.environment["BACKSTREAM_STALE_UPLOAD_HOURS"], !text.isEmpty {
+            guard let value = Double(text), value.isFinite else {
+                throw ValidationError("BACKSTREAM_STALE_UPLOAD_HOURS must be a number of hours, not \"\(text)\"")
+            }
+            hours = value
+        }
+        guard let hours else { return BackupJob.defaultStaleUploadAge }
+        guard hours.isFinite else { throw ValidationError("--stale-upload-hours must be a number of hours") }
+        return hours < 0 ? nil : hours * 3600
     }
 
     func run() throws {
@@ -60,12 +89,16 @@ struct BackupCommand: ParsableCommand {
         options.prune = !noPrune
         options.activityLog = !noActivityLog
         options.cancellation = cancellation
+        options.staleUploadAge = try staleUploadAge()
         options.warn = { Terminal.status("backstream: warning: \($0)\n") }
         if Terminal.stderrIsTerminal { options.progress = Terminal.dumpProgress }
         let result = try reportingErrors(cancellation: cancellation) {
             try BackupJob.run(databasePath: database, destination: try storeOptions.destination(), options: options)
         }
         if Terminal.stderrIsTerminal { Terminal.status("\r\u{1B}[K") }
+        if result.abortedStaleUploads > 0 {
+            Terminal.status("backstream: aborted \(result.abortedStaleUploads) unfinished upload(s) left by earlier runs\n")
+        }
         if json {
             printLine(result.json.rendered)
         } else {
@@ -75,6 +108,11 @@ struct BackupCommand: ParsableCommand {
                   size \(Terminal.bytes(Int64(result.size))) (SQL \(Terminal.bytes(result.sqlBytes))), \(result.tables) tables, \(result.rows) rows
                   \(String(format: "%.2f", result.seconds)) s, \(Terminal.bytes(Int64(rate)))/s of SQL\(result.deletedCount.map { ", pruned \($0) old backups" } ?? "")
                 """)
+        }
+        if cancellation.isCancelled {
+            // The signal came after the object was complete: the backup stands, pruning was skipped.
+            Terminal.error("interrupted after the backup was stored at \(result.key); old backups were not pruned")
+            throw ExitCode(Terminal.exitStatus(cancellation))
         }
     }
 }

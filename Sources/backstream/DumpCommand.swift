@@ -76,7 +76,7 @@ struct DumpCommand: ParsableCommand {
         } catch {
             if showProgress { Terminal.status("\r\u{1B}[K") }
             Terminal.error("\(error)")
-            throw ExitCode(cancellation.isCancelled ? 130 : 1)
+            throw ExitCode(Terminal.exitStatus(cancellation))
         }
     }
 }

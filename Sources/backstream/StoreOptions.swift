@@ -39,7 +39,7 @@ func reportingErrors<T>(cancellation: Cancellation? = nil, _ body: () throws -> 
         throw exit
     } catch {
         Terminal.error("\(error)")
-        throw ExitCode(cancellation?.isCancelled == true ? 130 : 1)
+        throw ExitCode(Terminal.exitStatus(cancellation))
     }
 }
 

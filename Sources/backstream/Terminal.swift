@@ -6,6 +6,7 @@ import Darwin
 import ChunkIO
 import Foundation
 import SQLiteDump
+import Synchronization
 
 /// Output on stderr: errors, and progress lines when stderr is a terminal.
 enum Terminal {
@@ -51,16 +52,45 @@ enum Terminal {
         if stderrIsTerminal { status("\r\u{1B}[K") }
     }
 
-    /// Routes SIGINT and SIGTERM to `cancellation` so the job stops, cleans up and exits non-zero;
-    /// SIGPIPE becomes an EPIPE error instead of killing the process mid-cleanup.
-    static func installSignalHandlers(_ cancellation: Cancellation) -> [DispatchSourceSignal] {
+    /// Routes SIGINT and SIGTERM to `cancellation` so the job stops, cleans up and exits
+    /// 128 + the signal (130, 143); SIGPIPE becomes an EPIPE error instead of killing the
+    /// process mid-cleanup.
+    ///
+    /// The clean stop is bounded: a stage blocked past `grace` seconds (a peer that stopped
+    /// answering) or a second signal ends the process at once with the same status, so the CLI
+    /// never outlives a signal by more than a few seconds. What such an exit leaves (a multipart
+    /// upload) is aborted by the next backup.
+    static func installSignalHandlers(_ cancellation: Cancellation, grace: Double = 4) -> [DispatchSourceSignal] {
         signal(SIGPIPE, SIG_IGN)
+        let received = SignalCount()
         return [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { cancellation.cancel() }
+            source.setEventHandler {
+                cancellation.cancel(signal: number)
+                let status = 128 + (cancellation.signal ?? number)
+                if received.count.add(1, ordering: .relaxed).newValue > 1 {
+                    error("interrupted again; exiting without cleaning up")
+                    _exit(status)
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
+                    error("the interrupted work did not stop within \(Int(grace)) s; exiting (the next backup aborts any unfinished upload)")
+                    _exit(status)
+                }
+            }
             source.resume()
             return source
         }
     }
+
+    /// The exit status of a failed command: 128 + the signal that cancelled it, else 1.
+    static func exitStatus(_ cancellation: Cancellation?) -> Int32 {
+        guard let cancellation, cancellation.isCancelled else { return 1 }
+        return 128 + (cancellation.signal ?? SIGINT)
+    }
+}
+
+/// How many termination signals arrived, shared by the handlers.
+private final class SignalCount: Sendable {
+    let count = Atomic<Int>(0)
 }
