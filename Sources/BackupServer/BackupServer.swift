@@ -102,7 +102,7 @@ public struct BackupServer: Sendable {
             await admin(request, peer: context.peer, limited: true) { userID in await cleanup(userID: userID) }
         }
         router.get("/api/admin/backup/**") { request, context in
-            await admin(request, peer: context.peer, limited: false) { _ in await download(request) }
+            await admin(request, peer: context.peer, limited: false) { _ in await download(request, close: context.closeConnection) }
         }
         router.post("/api/admin/backup/**") { request, context in
             await admin(request, peer: context.peer, limited: true) { _ in await verify(request) }
@@ -263,7 +263,7 @@ public struct BackupServer: Sendable {
         return try await BlockingWork.run { try destination.resolveKey(full) }
     }
 
-    func download(_ request: Request) async -> Response {
+    func download(_ request: Request, close: @escaping @Sendable () -> Void) async -> Response {
         let entry: BackupEntry
         do {
             entry = try await backupEntry(request, action: "download")
@@ -280,18 +280,36 @@ public struct BackupServer: Sendable {
             .contentDisposition: "attachment; filename=\"\(name)\"",
             .cacheControl: "no-store",
         ]
+        let stall = configuration.downloadStallSeconds
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: entry.info.size) { writer in
+            // A download runs on a thread of its own, never on the pool the API's work shares.
             let producer = Task {
                 do {
-                    try await BlockingWork.run { try store.get(key: key, into: stream) }
+                    try await BlockingWork.runOnOwnThread { try store.get(key: key, into: stream) }
                 } catch {
                     stream.abort(error)
                     log.error("download failed", metadata: ["key": "\(key)", "error": "\(error)"])
                 }
             }
+            // A client that stops reading for `stall` seconds is cut off: the connection is
+            // closed (the pending write fails) and the download thread released.
+            let watch = ProgressWatch()
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if watch.idleSeconds > stall {
+                        log.notice("download stalled; closing the connection", metadata: ["key": "\(key)", "stall_s": "\(stall)"])
+                        stream.stop()
+                        close()
+                        return
+                    }
+                }
+            }
+            defer { watchdog.cancel() }
             do {
                 for try await buffer in stream.buffers {
                     try await writer.write(buffer)
+                    watch.touch()
                     stream.consumed()
                 }
             } catch {
@@ -362,5 +380,21 @@ public struct ServerRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        closeConnection = { [channel = source.channel] in channel.close(promise: nil) }
     }
+
+    /// Closes this request's connection (a stalled download).
+    public let closeConnection: @Sendable () -> Void
+}
+
+/// When a download last made progress, for its stall timeout.
+final class ProgressWatch: Sendable {
+    private let last = Atomic<Int64>(ProgressWatch.now())
+    private static func now() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+    func touch() { last.store(Self.now(), ordering: .relaxed) }
+    var idleSeconds: Double { Double(Self.now() - last.load(ordering: .relaxed)) / 1e9 }
 }

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var clock: any ServerClock = SystemClock()
     /// Seconds a connection may sit idle (including a request head that never completes).
     public var idleTimeoutSeconds: Double = 30
+    /// Seconds a download may make no progress (client not reading) before it is cut off.
+    public var downloadStallSeconds: Double = 30
     /// Mark the session cookie Secure even without X-Forwarded-Proto: https (BACKSTREAM_SECURE_COOKIE=1).
     public var secureCookies = false
     /// Compression threads for backups run by the server.

@@ -225,4 +225,60 @@ struct ServerAbuseTests {
         let ended = (try? await server.task.value) != nil
         #expect(ended, "the server's run ended with an error after failed backups")
     }
+
+    @Test("50 clients that start downloads and stop reading: the API keeps answering, and the stalled downloads are cut off")
+    func stalledDownloads() async throws {
+        let dir = try TemporaryDirectory("serve-stall")
+        defer { dir.remove() }
+        let database = try GracefulShutdownTests.largeDatabase(in: dir)
+        var configuration = try ServerHarness.configuration(database: database, store: dir.file("store"), keys: nil)
+        configuration.downloadStallSeconds = 3
+        let server = try await ServerHarness.start(configuration)
+        defer { Task { await server.stop() } }
+        let created = try await server.send("POST", "/api/admin/backup", bearer: ServerHarness.staticToken)
+        let key = try #require(try created.json()["key"] as? String)
+        let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
+        // 50 sockets that send the request and never read; the script reports when each one
+        // was closed by the server (at most 60 s).
+        let script = dir.file("stall.py")
+        try """
+            import socket, sys, time, threading
+            port, path, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+            socks = []
+            for _ in range(50):
+                s = socket.create_connection(("127.0.0.1", port))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.sendall(f"GET {path} HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer {token}\\r\\n\\r\\n".encode())
+                socks.append(s)
+            open(sys.argv[4], "w").write("sent")
+            time.sleep(8)  # not reading: the server's window fills and it stalls
+            closed = 0
+            for s in socks:
+                s.settimeout(60)
+                try:
+                    while s.recv(1 << 20): pass
+                    closed += 1
+                except socket.timeout:
+                    pass  # still open after 60 s: not cut off
+                except OSError:
+                    closed += 1  # reset by the server
+            print(closed)
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let marker = dir.file("sent")
+        async let stalled = HTTPClient.run(["python3", script, String(server.port),
+                                            "/api/admin/backup/\(encoded)/download", ServerHarness.staticToken, marker])
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .seconds(1))
+        // While they stall, the API answers (bounded by curl's --max-time; a hang would fail).
+        for path in ["/healthz", "/api/admin/backup"] {
+            let answer = try await HTTPClient.request("GET", server.base + path, bearer: ServerHarness.staticToken, timeout: 2)
+            #expect(answer.status == 200, "\(path): \(answer.status)")
+        }
+        let result = try await stalled
+        #expect(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "50", "\(result.stdoutText) \(result.stderrText)")
+        // A whole download still works afterwards.
+        let whole = try await server.get("/api/admin/backup/\(encoded)/download", bearer: ServerHarness.staticToken)
+        let size = try created.json()["size"] as? Int
+        #expect(whole.status == 200 && whole.body.count == size)
+    }
 }
