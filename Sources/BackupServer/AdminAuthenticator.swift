@@ -3,6 +3,7 @@ import FoundationNetworking
 #endif
 import Foundation
 import JWTKit
+import Logging
 
 /// Who may use the admin API: static tokens and/or RS256 JWTs checked against a JWKS.
 public struct AdminAuthConfiguration: Sendable {
@@ -13,6 +14,14 @@ public struct AdminAuthConfiguration: Sendable {
     public var authorizedParties: [String] = []
     /// Allowed clock skew for `exp` and `nbf`.
     public var leeway: TimeInterval = 5
+    /// The longest lifetime a token may claim: `exp` at most this far after `iat`/`nbf` and
+    /// after now (an `exp` of 1e300 is refused). BACKSTREAM_JWT_MAX_LIFETIME, in seconds.
+    public var maxTokenLifetime: TimeInterval = 24 * 3600
+    /// A JWKS URL is fetched again (a token signed by an unknown key) at most this often.
+    public var jwksRefetchInterval: TimeInterval = 60
+    /// Backoff of the fetch at start while the JWKS URL is unreachable: first and longest wait.
+    public var jwksRetryInitial: TimeInterval = 1
+    public var jwksRetryMax: TimeInterval = 60
     public init() {}
 
     var usesJWT: Bool { jwksURL != nil || jwksFile != nil }
@@ -25,6 +34,8 @@ public enum AuthOutcome: Sendable, Equatable {
     case unauthorized(String)
     /// Valid credentials without the admin role (403).
     case forbidden(String)
+    /// The signing keys are not available yet (JWKS unreachable): 503, not the caller's fault.
+    case unavailable(String)
 }
 
 /// Checks `Authorization: Bearer …` the way a Clerk session token is checked: signature by a
@@ -34,12 +45,44 @@ public actor AdminAuthenticator {
     private let configuration: AdminAuthConfiguration
     private var keys: JWTKeyCollection?
     private var keysLoaded: Date?
+    private var lastFetch: ContinuousClock.Instant?
+    private var fetching: Task<Void, Never>?
 
     public init(configuration: AdminAuthConfiguration) {
         self.configuration = configuration
     }
 
-    /// Loads the JWKS now so a bad file or URL fails at start-up, not at the first request.
+    /// Loads a JWKS file now, so a bad file fails at start-up.
+    public func loadKeyFile() async throws(ServerError) {
+        guard configuration.jwksFile != nil else { return }
+        try await loadKeys()
+    }
+
+    /// With a JWKS URL: fetches until the keys arrive, waiting `jwksRetryInitial` doubling to
+    /// `jwksRetryMax` between attempts; returns when loaded or cancelled.
+    public func keepLoadingKeys(logger: Logger) async {
+        guard configuration.jwksFile == nil, configuration.jwksURL != nil else { return }
+        var wait = max(0.01, configuration.jwksRetryInitial)
+        while keys == nil && !Task.isCancelled {
+            await refetch()
+            if keys != nil { return }
+            logger.warning("JWKS not available yet; tokens get 503 until it is", metadata: ["retry_in_s": "\(wait)"])
+            try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            wait = min(max(wait, configuration.jwksRetryMax), wait * 2)
+        }
+    }
+
+    /// One fetch of the JWKS URL at a time; callers arriving meanwhile share it.
+    private func refetch() async {
+        if let fetching { return await fetching.value }
+        let task = Task { _ = try? await self.loadKeys() }
+        fetching = task
+        lastFetch = .now
+        await task.value
+        fetching = nil
+    }
+
+    /// Loads the JWKS (file or URL).
     public func loadKeys() async throws(ServerError) {
         guard configuration.usesJWT else { return }
         let json: String
@@ -78,20 +121,25 @@ public actor AdminAuthenticator {
         do {
             let claims = try await verify(token)
             return check(claims)
+        } catch ServerError.jwks {
+            return .unavailable("the signing keys (JWKS) are not available yet; retry shortly")
         } catch {
             return .unauthorized("invalid token: signature or format not accepted")
         }
     }
 
     private func verify(_ token: String) async throws -> AdminClaims {
-        if keys == nil { try await loadKeys() }
+        // Requests never fetch while the start-up loader retries: 503 until keys arrive.
         guard let keys else { throw ServerError.jwks("no keys") }
         do {
             return try await keys.verify(token, as: AdminClaims.self)
         } catch {
-            // A rotated key: fetch the JWKS again, at most once a minute.
-            guard configuration.jwksURL != nil, Date().timeIntervalSince(keysLoaded ?? .distantPast) > 60 else { throw error }
-            try await loadKeys()
+            // Perhaps a rotated key: fetch the JWKS again, at most once per interval however
+            // many bad tokens arrive.
+            guard configuration.jwksURL != nil, configuration.jwksFile == nil,
+                  lastFetch.map({ ContinuousClock.now - $0 > .milliseconds(Int64(configuration.jwksRefetchInterval * 1000)) }) ?? true
+            else { throw error }
+            await refetch()
             guard let fresh = self.keys else { throw error }
             return try await fresh.verify(token, as: AdminClaims.self)
         }
@@ -103,6 +151,13 @@ public actor AdminAuthenticator {
         if exp.value.addingTimeInterval(configuration.leeway) <= now { return .unauthorized("token expired") }
         if let nbf = claims.nbf, nbf.value.addingTimeInterval(-configuration.leeway) > now {
             return .unauthorized("token not valid yet")
+        }
+        // An absurd exp (1e300, year 99999) or a lifetime beyond the maximum is refused.
+        let maximum = configuration.maxTokenLifetime + configuration.leeway
+        let start = [claims.iat?.value, claims.nbf?.value, now].compactMap { $0 }.min() ?? now
+        guard exp.value.timeIntervalSince1970.isFinite, exp.value.timeIntervalSince(now) <= maximum,
+              exp.value.timeIntervalSince(start) <= maximum else {
+            return .unauthorized("token lifetime exceeds the maximum of \(Int(configuration.maxTokenLifetime)) s")
         }
         guard let issuer = configuration.issuer, let iss = claims.iss?.value, ConstantTime.equals(iss, issuer) else {
             return .unauthorized("token issuer not accepted")

@@ -10,6 +10,7 @@ struct AdminClaims: JWTPayload {
     var sub: SubjectClaim?
     var exp: ExpirationClaim?
     var nbf: NotBeforeClaim?
+    var iat: IssuedAtClaim?
     var iss: IssuerClaim?
     var azp: String?
     var role: String?

@@ -8,9 +8,42 @@ import Hummingbird
 extension BackupServer {
     static let cookieName = "backstream_admin"
 
-    func adminPage(_ request: Request) async -> Response {
-        let token = Self.cookie(Self.cookieName, in: request.headers[.cookie] ?? "")
-        let outcome = await authenticator.authenticate(authorization: token.map { "Bearer \($0)" })
+    /// `POST /admin/session` with the token as Bearer: sets the session cookie (HttpOnly, so
+    /// scripts cannot read it; SameSite=Strict; Secure over HTTPS or when configured).
+    /// `DELETE /admin/session` clears it.
+    func createSession(_ request: Request, peer: String) async -> Response {
+        await admin(request, peer: peer, limited: false) { _ in
+            // Percent-encoded: a cookie value must not hold spaces, quotes, commas or semicolons.
+            let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+            let raw = request.headers[.authorization].flatMap(AdminAuthenticator.bearer) ?? ""
+            let token = raw.addingPercentEncoding(withAllowedCharacters: safe) ?? ""
+            var response = Self.json(.object([("success", .bool(true))]))
+            response.setCookie(Cookie(name: Self.cookieName, value: token, path: "/admin",
+                                      secure: secureCookies(request), httpOnly: true, sameSite: .strict))
+            return response
+        }
+    }
+
+    func deleteSession(_ request: Request) -> Response {
+        var response = Self.json(.object([("success", .bool(true))]))
+        response.setCookie(Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/admin",
+                                  secure: secureCookies(request), httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// Secure when told so, or when a proxy says the client used HTTPS.
+    func secureCookies(_ request: Request) -> Bool {
+        if configuration.secureCookies { return true }
+        let proto = request.headers.first { $0.name.canonicalName == "x-forwarded-proto" }?.value.lowercased() ?? ""
+        return proto.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } == "https"
+    }
+
+    func adminPage(_ request: Request, peer: String) async -> Response {
+        let token = request.cookies[Self.cookieName]?.value.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
+        var outcome = await authenticator.authenticate(authorization: token.map { "Bearer \($0)" })
+        if token != nil, case .unauthorized = outcome, failures.take("addr:" + peer) != nil {
+            outcome = .unauthorized("too many failed attempts; retry later")
+        }
         switch outcome {
         case .admin:
             let destination = configuration.destination
@@ -20,7 +53,10 @@ extension BackupServer {
                 }
                 return Self.html(await renderList(entries), status: .ok)
             } catch {
-                return Self.html(AdminHTML.page(title: "Backups", body: "<p class=\"error\">Cannot list backups: \(AdminHTML.escape("\(error)"))</p>"),
+                let (_, sentence) = PublicError.describe(error)
+                let requestID = PublicError.newRequestID()
+                logger.error("listing the backups failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
+                return Self.html(AdminHTML.page(title: "Backups", body: "<p class=\"error\">Cannot list backups: \(AdminHTML.escape(sentence)) (request id \(requestID))</p>"),
                                  status: .internalServerError)
             }
         case .unauthorized(let reason):
@@ -28,6 +64,8 @@ extension BackupServer {
             return Self.html(AdminHTML.signIn(note: note), status: .unauthorized)
         case .forbidden(let reason):
             return Self.html(AdminHTML.signIn(note: "This account cannot manage backups: \(reason)."), status: .forbidden)
+        case .unavailable(let reason):
+            return Self.html(AdminHTML.signIn(note: "\(reason)."), status: .serviceUnavailable)
         }
     }
 
@@ -73,16 +111,6 @@ extension BackupServer {
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy: "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         ], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func cookie(_ name: String, in header: String) -> String? {
-        for part in header.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0] == name, let value = String(pair[1]).removingPercentEncoding, !value.isEmpty {
-                return value
-            }
-        }
-        return nil
     }
 }
 
@@ -150,14 +178,13 @@ enum AdminHTML {
           e.preventDefault();
           const t = document.getElementById('token').value.trim();
           sessionStorage.setItem('backstream_token', t);
-          document.cookie = 'backstream_admin=' + encodeURIComponent(t) + '; path=/admin; SameSite=Strict';
-          location.reload();
+          // The server sets the session cookie (HttpOnly): this script never sees it again.
+          fetch('/admin/session', { method: 'POST', headers: { Authorization: 'Bearer ' + t } }).then(() => location.reload());
         });
         """
 
     static let listScript = """
-        const cookieToken = () => { const m = document.cookie.match(/(?:^|; )backstream_admin=([^;]*)/); return m ? decodeURIComponent(m[1]) : ''; };
-        const token = () => sessionStorage.getItem('backstream_token') || cookieToken();
+        const token = () => sessionStorage.getItem('backstream_token') || '';
         const message = (text, ok) => { const m = document.getElementById('message'); m.textContent = text; m.className = ok ? 'ok' : 'error'; };
         const flash = sessionStorage.getItem('backstream_flash');
         if (flash) { sessionStorage.removeItem('backstream_flash'); const f = JSON.parse(flash); message(f.text, f.ok); }
@@ -181,8 +208,7 @@ enum AdminHTML {
         });
         document.getElementById('signout').addEventListener('click', () => {
           sessionStorage.removeItem('backstream_token');
-          document.cookie = 'backstream_admin=; path=/admin; max-age=0; SameSite=Strict';
-          location.reload();
+          fetch('/admin/session', { method: 'DELETE' }).then(() => location.reload());
         });
         for (const row of document.querySelectorAll('#backups tbody tr')) {
           const key = row.dataset.key, result = row.querySelector('.result');

@@ -71,10 +71,14 @@ public actor BackupCoordinator {
             // Another process (a CLI backup) holds the database's lock: not a failed backup.
             throw ServerError.busy(started: nil, holder: busy.holder)
         } catch {
+            // /healthz, the admin page and the webhook get a sentence without paths or upstream
+            // text; the log keeps the detail under the same id.
+            let runID = PublicError.newRequestID()
             let run = BackupRun(trigger: trigger.rawValue, started: started, finished: configuration.clock.now(),
-                                key: nil, size: nil, deletedCount: nil, error: "\(error)")
+                                key: nil, size: nil, deletedCount: nil,
+                                error: "\(PublicError.describe(error).sentence) (request id \(runID))")
             record(run)
-            logger.error("backup failed", metadata: ["trigger": "\(trigger.rawValue)", "error": "\(error)"])
+            logger.error("backup failed", metadata: ["trigger": "\(trigger.rawValue)", "request_id": "\(runID)", "error": "\(error)"])
             if trigger == .scheduled, let alerts {
                 let database = configuration.databasePath
                 Task { await alerts.send(run: run, database: database) }

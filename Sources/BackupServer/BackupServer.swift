@@ -11,7 +11,10 @@ public struct BackupServer: Sendable {
     public let configuration: ServerConfiguration
     public let coordinator: BackupCoordinator
     let authenticator: AdminAuthenticator
+    /// Work-starting requests, per authenticated identity.
     let limiter: TokenBucket
+    /// Failed authentication attempts, per peer address.
+    let failures: TokenBucket
     let logger: Logger
     private let running = RunningGroup()
 
@@ -26,20 +29,28 @@ public struct BackupServer: Sendable {
         coordinator = BackupCoordinator(configuration: configuration, logger: logger)
         authenticator = AdminAuthenticator(configuration: configuration.auth)
         limiter = TokenBucket(burst: configuration.rateLimitBurst, perSecond: configuration.rateLimitPerSecond)
+        failures = TokenBucket(burst: configuration.rateLimitBurst, perSecond: configuration.rateLimitPerSecond)
     }
 
     /// Runs until SIGTERM/SIGINT (graceful) or until the task is cancelled. `onListening` gets
     /// the bound port (useful with port 0).
     public func run(handleSignals: Bool = true, onListening: (@Sendable (Int) async -> Void)? = nil) async throws {
-        try await authenticator.loadKeys()
+        // A JWKS file is configuration and must be readable now; a JWKS URL may be down at
+        // start: the loader retries with backoff and tokens get 503 until keys arrive.
+        try await authenticator.loadKeyFile()
+        let keyLoader = Task { [authenticator] in await authenticator.keepLoadingKeys(logger: logger) }
+        defer { keyLoader.cancel() }
         if configuration.auth.staticTokens.isEmpty && !configuration.auth.usesJWT {
             logger.warning("no admin credentials configured: every admin request is refused (set BACKSTREAM_ADMIN_TOKENS or BACKSTREAM_JWKS_URL/_FILE)")
         }
-        if configuration.cronSecret == nil && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
-            logger.warning("CRON_SECRET is not set: anyone who reaches this address can start backups via /api/cron/backup")
+        if configuration.cronSecret == nil {
+            logger.warning("CRON_SECRET is not set: GET /api/cron/backup is refused (set CRON_SECRET to enable the cron trigger)")
         }
         let app = Application(
             router: makeRouter(),
+            // The idle timeout also bounds a request head that never completes (slow headers):
+            // the connection's last activity is the last whole request part.
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "backstream"),
             onServerRunning: { [logger, configuration] channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -76,27 +87,29 @@ public struct BackupServer: Sendable {
 
     // MARK: Routes
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.get("/healthz") { _, _ in await health() }
         router.get("/metrics") { _, _ in await metrics() }
-        router.get("/api/cron/backup") { request, _ in await cronBackup(request) }
-        router.post("/api/admin/backup") { request, _ in
-            await admin(request, limited: true) { userID in await createBackup(userID: userID) }
+        router.get("/api/cron/backup") { request, context in await cronBackup(request, peer: context.peer) }
+        router.post("/api/admin/backup") { request, context in
+            await admin(request, peer: context.peer, limited: true) { userID in await createBackup(userID: userID) }
         }
-        router.get("/api/admin/backup") { request, _ in
-            await admin(request, limited: false) { _ in await listBackups() }
+        router.get("/api/admin/backup") { request, context in
+            await admin(request, peer: context.peer, limited: false) { _ in await listBackups() }
         }
-        router.delete("/api/admin/backup") { request, _ in
-            await admin(request, limited: true) { userID in await cleanup(userID: userID) }
+        router.delete("/api/admin/backup") { request, context in
+            await admin(request, peer: context.peer, limited: true) { userID in await cleanup(userID: userID) }
         }
-        router.get("/api/admin/backup/**") { request, _ in
-            await admin(request, limited: false) { _ in await download(request) }
+        router.get("/api/admin/backup/**") { request, context in
+            await admin(request, peer: context.peer, limited: false) { _ in await download(request, close: context.closeConnection) }
         }
-        router.post("/api/admin/backup/**") { request, _ in
-            await admin(request, limited: true) { _ in await verify(request) }
+        router.post("/api/admin/backup/**") { request, context in
+            await admin(request, peer: context.peer, limited: true) { _ in await verify(request) }
         }
-        router.get("/admin/backups") { request, _ in await adminPage(request) }
+        router.get("/admin/backups") { request, context in await adminPage(request, peer: context.peer) }
+        router.post("/admin/session") { request, context in await createSession(request, peer: context.peer) }
+        router.delete("/admin/session") { request, _ in deleteSession(request) }
         router.get("/admin") { _, _ in Response(status: .seeOther, headers: [.location: "/admin/backups"]) }
         return router
     }
@@ -113,60 +126,69 @@ public struct BackupServer: Sendable {
         json(.object([("error", .string(message))] + extra), status: status, headers: headers)
     }
 
-    /// The answer to an error thrown by a job.
-    func failure(_ error: any Error) -> Response {
-        switch error {
-        case ServerError.busy(let started, let holder):
-            var extra: [(String, JSONValue)] = []
+    /// The answer to an error thrown by a job: a sentence and a request id; the detail is
+    /// logged under that id.
+    func failure(_ error: any Error, _ operation: String) -> Response {
+        let (status, sentence) = PublicError.describe(error)
+        let requestID = PublicError.newRequestID()
+        var extra: [(String, JSONValue)] = []
+        if case ServerError.busy(let started, let holder) = error {
             if let started { extra.append(("started", .string(BackupMetadata.iso8601(started)))) }
             if let holder { extra.append(("holder", .string(holder))) }
-            return Self.error("a backup is already running", status: .conflict, extra: extra)
-        case ServerError.shuttingDown:
-            return Self.error("the server is shutting down", status: .serviceUnavailable)
-        case ServerError.notFound(let message):
-            return Self.error(message, status: .notFound)
-        case BackupError.notFound:
-            return Self.error("\(error)", status: .notFound)
-        case ServerError.badRequest(let message):
-            return Self.error(message, status: .badRequest)
-        case BackupError.notABackup:
-            return Self.error("\(error)", status: .badRequest)
+        }
+        extra.append(("request_id", .string(requestID)))
+        let level: Logger.Level = status.code >= 500 ? .error : .notice
+        logger.log(level: level, "\(operation) failed", metadata: ["request_id": "\(requestID)", "status": "\(status.code)", "error": "\(error)"])
+        let message = status == .conflict || status.code < 500 ? sentence : "\(operation) failed: \(sentence) (request id \(requestID))"
+        return Self.error(message, status: status, extra: extra)
+    }
+
+    /// Admin authentication, then the rate limit, then `body`. A failed attempt takes a token
+    /// of its peer address's bucket (429 once empty); an authenticated caller is never held
+    /// back by others' failures: work-starting requests take from its own identity's bucket.
+    func admin(_ request: Request, peer: String, limited: Bool, _ body: (String) async -> Response) async -> Response {
+        let outcome = await authenticator.authenticate(authorization: request.headers[.authorization])
+        if case .admin(let userID) = outcome {
+            if limited, let wait = limiter.take("user:" + userID) {
+                return Self.tooMany(wait)
+            }
+            return await body(userID)
+        }
+        if case .unavailable(let reason) = outcome {
+            logger.warning("admin token not checked", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)"])
+            return Self.error(reason, status: .serviceUnavailable, headers: [.retryAfter: "5"])
+        }
+        if let wait = failures.take("addr:" + peer) { return Self.tooMany(wait) }
+        switch outcome {
+        case .forbidden(let reason):
+            logger.notice("admin request forbidden", metadata: ["path": "\(request.uri.path)", "peer": "\(peer)", "reason": "\(reason)"])
+            return Self.error("forbidden: \(reason)", status: .forbidden)
+        case .unauthorized(let reason):
+            logger.notice("admin request refused", metadata: ["path": "\(request.uri.path)", "peer": "\(peer)", "reason": "\(reason)"])
+            return Self.error("unauthorized: \(reason)", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
         default:
-            return Self.error("\(error)", status: .internalServerError)
+            return Self.error("unauthorized", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
         }
     }
 
-    /// Rate limit (for requests that start work), then admin authentication, then `body`.
-    func admin(_ request: Request, limited: Bool, _ body: (String) async -> Response) async -> Response {
-        if limited, let wait = limiter.take() {
-            return Self.error("too many requests; retry in \(wait) s", status: .tooManyRequests,
-                              headers: [.retryAfter: String(wait)])
-        }
-        switch await authenticator.authenticate(authorization: request.headers[.authorization]) {
-        case .admin(let userID):
-            return await body(userID)
-        case .unauthorized(let reason):
-            logger.notice("admin request refused", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)"])
-            return Self.error("unauthorized: \(reason)", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
-        case .forbidden(let reason):
-            logger.notice("admin request forbidden", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)"])
-            return Self.error("forbidden: \(reason)", status: .forbidden)
-        }
+    static func tooMany(_ wait: Int) -> Response {
+        error("too many requests; retry in \(wait) s", status: .tooManyRequests, headers: [.retryAfter: String(wait)])
     }
 
     // MARK: Handlers
 
-    func cronBackup(_ request: Request) async -> Response {
-        if let wait = limiter.take() {
-            return Self.error("too many requests; retry in \(wait) s", status: .tooManyRequests, headers: [.retryAfter: String(wait)])
+    func cronBackup(_ request: Request, peer: String) async -> Response {
+        // A state-changing GET without a secret would be open to any <img> tag: refused.
+        guard let secret = configuration.cronSecret else {
+            return Self.error("the cron trigger is disabled: the server has no CRON_SECRET configured", status: .forbidden)
         }
-        if let secret = configuration.cronSecret {
-            let token = request.headers[.authorization].flatMap(AdminAuthenticator.bearer)
-            guard let token, ConstantTime.equals(token, secret) else {
-                logger.notice("cron request refused", metadata: ["reason": "\(token == nil ? "missing bearer token" : "wrong secret")"])
-                return Self.error("unauthorized", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
-            }
+        let token = request.headers[.authorization].flatMap(AdminAuthenticator.bearer)
+        guard let token, ConstantTime.equals(token, secret) else {
+            if let wait = failures.take("addr:" + peer) { return Self.tooMany(wait) }
+            logger.notice("cron request refused", metadata: ["peer": "\(peer)", "reason": "\(token == nil ? "missing bearer token" : "wrong secret")"])
+            return Self.error("unauthorized", status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
         }
+        if let wait = limiter.take("cron") { return Self.tooMany(wait) }
         do {
             let result = try await coordinator.backup(trigger: .scheduled, userID: nil)
             return Self.json(.object([
@@ -174,7 +196,7 @@ public struct BackupServer: Sendable {
                 ("deleted_count", .int(Int64(result.deletedCount ?? 0))),
             ]))
         } catch {
-            return failure(error)
+            return failure(error, "the backup")
         }
     }
 
@@ -187,7 +209,7 @@ public struct BackupServer: Sendable {
                 ("deleted_count", .int(Int64(result.deletedCount ?? 0))),
             ]))
         } catch {
-            return failure(error)
+            return failure(error, "the backup")
         }
     }
 
@@ -199,7 +221,7 @@ public struct BackupServer: Sendable {
             }
             return Self.json(BackupListing.json(entries))
         } catch {
-            return failure(error)
+            return failure(error, "listing the backups")
         }
     }
 
@@ -212,7 +234,7 @@ public struct BackupServer: Sendable {
             logger.info("cleanup", metadata: ["deleted_count": "\(result.deleted.count)"])
             return Self.json(result.json)
         } catch {
-            return failure(error)
+            return failure(error, "the clean-up")
         }
     }
 
@@ -227,21 +249,26 @@ public struct BackupServer: Sendable {
         guard let key = String(encoded).removingPercentEncoding, !key.isEmpty else {
             throw ServerError.badRequest("the key is not valid URL encoding")
         }
+        // S3 keys are at most 1024 bytes; control characters are never part of a backup key.
+        guard key.utf8.count <= 1024, !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ServerError.badRequest("the key is too long or contains control characters")
+        }
         let destination = configuration.destination
-        // Only keys of backups under the configured prefix: never `..`, never another folder.
+        // Only keys of backups directly under the configured prefix: never `..`, never another folder.
         let full = key.contains("/") ? key : destination.prefix + key
         guard full.hasPrefix(destination.prefix), !full.split(separator: "/").contains("..") else {
-            throw ServerError.notFound("\(key) is not a backup under \(destination.prefix)")
+            throw ServerError.notFound("the key is not a backup under the configured prefix")
         }
+        guard BackupKey(key: full, prefix: destination.prefix) != nil else { throw BackupError.notABackup(key: full) }
         return try await BlockingWork.run { try destination.resolveKey(full) }
     }
 
-    func download(_ request: Request) async -> Response {
+    func download(_ request: Request, close: @escaping @Sendable () -> Void) async -> Response {
         let entry: BackupEntry
         do {
             entry = try await backupEntry(request, action: "download")
         } catch {
-            return failure(error)
+            return failure(error, "the download")
         }
         let store = configuration.destination.store
         let key = entry.info.key
@@ -253,18 +280,36 @@ public struct BackupServer: Sendable {
             .contentDisposition: "attachment; filename=\"\(name)\"",
             .cacheControl: "no-store",
         ]
+        let stall = configuration.downloadStallSeconds
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: entry.info.size) { writer in
+            // A download runs on a thread of its own, never on the pool the API's work shares.
             let producer = Task {
                 do {
-                    try await BlockingWork.run { try store.get(key: key, into: stream) }
+                    try await BlockingWork.runOnOwnThread { try store.get(key: key, into: stream) }
                 } catch {
                     stream.abort(error)
                     log.error("download failed", metadata: ["key": "\(key)", "error": "\(error)"])
                 }
             }
+            // A client that stops reading for `stall` seconds is cut off: the connection is
+            // closed (the pending write fails) and the download thread released.
+            let watch = ProgressWatch()
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if watch.idleSeconds > stall {
+                        log.notice("download stalled; closing the connection", metadata: ["key": "\(key)", "stall_s": "\(stall)"])
+                        stream.stop()
+                        close()
+                        return
+                    }
+                }
+            }
+            defer { watchdog.cancel() }
             do {
                 for try await buffer in stream.buffers {
                     try await writer.write(buffer)
+                    watch.touch()
                     stream.consumed()
                 }
             } catch {
@@ -285,7 +330,7 @@ public struct BackupServer: Sendable {
             logger.info("verify", metadata: ["key": "\(entry.info.key)", "ok": "\(report.ok)"])
             return Self.json(report.json, status: report.ok ? .ok : .unprocessableContent)
         } catch {
-            return failure(error)
+            return failure(error, "the verification")
         }
     }
 
@@ -324,4 +369,32 @@ public struct BackupServer: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+/// The request context: Hummingbird's basic one plus the peer address the rate limit keys on.
+public struct ServerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address ("unknown" for a Unix socket).
+    public let peer: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        closeConnection = { [channel = source.channel] in channel.close(promise: nil) }
+    }
+
+    /// Closes this request's connection (a stalled download).
+    public let closeConnection: @Sendable () -> Void
+}
+
+/// When a download last made progress, for its stall timeout.
+final class ProgressWatch: Sendable {
+    private let last = Atomic<Int64>(ProgressWatch.now())
+    private static func now() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+    func touch() { last.store(Self.now(), ordering: .relaxed) }
+    var idleSeconds: Double { Double(Self.now() - last.load(ordering: .relaxed)) / 1e9 }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Runs the blocking backup library (SQLite reads, libcurl uploads) off Swift's cooperative
 /// pool, which has one thread per core: a backup must never occupy one of them.
@@ -10,6 +11,16 @@ enum BlockingWork {
             queue.async {
                 continuation.resume(with: Result { try body() })
             }
+        }
+    }
+
+    /// On a new thread: for work that may block for long on a client (downloads), so that many
+    /// of them never starve the queue above.
+    static func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.stackSize = 512 * 1024
+            thread.start()
         }
     }
 }

@@ -20,6 +20,12 @@ public struct ServerConfiguration: Sendable {
     /// How long a graceful shutdown waits for a running backup before cancelling it.
     public var shutdownGrace: Duration = .seconds(30)
     public var clock: any ServerClock = SystemClock()
+    /// Seconds a connection may sit idle (including a request head that never completes).
+    public var idleTimeoutSeconds: Double = 30
+    /// Seconds a download may make no progress (client not reading) before it is cut off.
+    public var downloadStallSeconds: Double = 30
+    /// Mark the session cookie Secure even without X-Forwarded-Proto: https (BACKSTREAM_SECURE_COOKIE=1).
+    public var secureCookies = false
     /// Compression threads for backups run by the server.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -39,6 +45,13 @@ public struct ServerConfiguration: Sendable {
             (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         cronSecret = value("CRON_SECRET")
+        if let secure = value("BACKSTREAM_SECURE_COOKIE") { secureCookies = ["1", "true", "yes"].contains(secure.lowercased()) }
+        if let lifetime = value("BACKSTREAM_JWT_MAX_LIFETIME") {
+            guard let seconds = TimeInterval(lifetime), seconds.isFinite, seconds > 0 else {
+                throw .configuration("BACKSTREAM_JWT_MAX_LIFETIME is not a positive number of seconds")
+            }
+            auth.maxTokenLifetime = seconds
+        }
         auth.staticTokens = list("BACKSTREAM_ADMIN_TOKENS")
         auth.jwksFile = value("BACKSTREAM_JWKS_FILE")
         if let url = value("BACKSTREAM_JWKS_URL") {

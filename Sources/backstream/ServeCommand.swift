@@ -11,11 +11,13 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: GET /healthz, GET /metrics, GET /api/cron/backup, GET|POST|DELETE /api/admin/backup, \
             GET /api/admin/backup/{key}/download, POST /api/admin/backup/{key}/verify, and the page /admin/backups.
 
-            Environment: CRON_SECRET (Bearer secret of /api/cron/backup), BACKSTREAM_ADMIN_TOKENS \
+            Environment: CRON_SECRET (Bearer secret of /api/cron/backup; without it the cron GET is refused), BACKSTREAM_ADMIN_TOKENS \
             (comma-separated static admin tokens), BACKSTREAM_JWKS_URL or BACKSTREAM_JWKS_FILE with \
             BACKSTREAM_JWT_ISSUER and optionally BACKSTREAM_JWT_AUTHORIZED_PARTIES (RS256 session tokens; \
             admin when role, metadata.role or public_metadata.role is "admin"), BACKSTREAM_ALERT_WEBHOOK \
-            (JSON POST when a scheduled backup fails).
+            (JSON POST when a scheduled backup fails), BACKSTREAM_JWT_MAX_LIFETIME (longest token lifetime in seconds, \
+            default 86400), BACKSTREAM_SECURE_COOKIE=1 (mark the admin session cookie Secure; it is also Secure when a \
+            proxy sends X-Forwarded-Proto: https).
 
             Examples:
               backstream serve app.db --store r2://bucket/backups/
@@ -41,12 +43,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a shutdown (SIGTERM) waits for a running backup before cancelling it.")
     var shutdownGrace = 30
 
+    @Option(help: "Seconds a connection may stay idle, or take to send its request head, before it is closed.")
+    var idleTimeout = 30
+
+    @Option(help: "Seconds a download may make no progress (the client stopped reading) before it is cut off.")
+    var downloadStallTimeout = 30
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: database) else { throw ValidationError("\(database) does not exist") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard idleTimeout > 0, downloadStallTimeout > 0 else { throw ValidationError("--idle-timeout and --download-stall-timeout must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
         guard ServerLogging.level(named: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         if schedule.lowercased() != "off" {
@@ -67,6 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.schedule = schedule.lowercased() == "off" ? nil : try CronSchedule(schedule)
             configuration.retention = retention.policy
             configuration.shutdownGrace = .seconds(shutdownGrace)
+            configuration.idleTimeoutSeconds = Double(idleTimeout)
+            configuration.downloadStallSeconds = Double(downloadStallTimeout)
             try configuration.apply(environment: ProcessInfo.processInfo.environment)
             try await BackupServer(configuration: configuration, logger: logger).run()
         } catch {

@@ -8,11 +8,11 @@ struct LocalHTTPServer: Sendable {
     let bodyFile: String
     let pid: Int32
 
-    static func start(in dir: TemporaryDirectory) async throws -> LocalHTTPServer {
+    static func start(in dir: TemporaryDirectory, port: Int = 0) async throws -> LocalHTTPServer {
         let script = dir.file("peer.py"), bodyFile = dir.file("peer-body.json"), portFile = dir.file("peer-port")
         try """
             import http.server, os, sys
-            root, body_file, port_file = sys.argv[1:4]
+            root, body_file, port_file, port = sys.argv[1:4] + [int(sys.argv[4])]
             class H(http.server.SimpleHTTPRequestHandler):
                 def __init__(self, *a, **k): super().__init__(*a, directory=root, **k)
                 def do_POST(self):
@@ -21,14 +21,14 @@ struct LocalHTTPServer: Sendable {
                     os.replace(body_file + '.tmp', body_file)
                     self.send_response(204); self.end_headers()
                 def log_message(self, *a): pass
-            s = http.server.HTTPServer(('127.0.0.1', 0), H)
+            s = http.server.HTTPServer(('127.0.0.1', port), H)
             open(port_file + '.tmp', 'w').write(str(s.server_address[1]))
             os.replace(port_file + '.tmp', port_file)
             s.serve_forever()
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, dir.path, bodyFile, portFile]
+        process.arguments = ["python3", script, dir.path, bodyFile, portFile, String(port)]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

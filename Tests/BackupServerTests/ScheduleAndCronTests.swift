@@ -30,15 +30,20 @@ struct ScheduleAndCronTests {
         #expect(actions == ["scheduled_backup_completed", "backups_cleaned_up"])
     }
 
-    @Test("without CRON_SECRET the cron endpoint is open")
+    @Test("without CRON_SECRET the cron endpoint is refused with a sentence, and no backup runs")
     func cronWithoutSecret() async throws {
         let dir = try TemporaryDirectory("serve-cron-open")
         defer { dir.remove() }
         let database = try ServerHarness.database(in: dir)
         let server = try await ServerHarness.start(try ServerHarness.configuration(database: database, store: dir.file("store"), keys: nil))
         defer { Task { await server.stop() } }
-        let answer = try await server.get("/api/cron/backup")
-        #expect(answer.status == 200, "\(answer.text)")
+        for token in [nil, "anything"] {
+            let answer = try await server.get("/api/cron/backup", bearer: token)
+            #expect(answer.status == 403, "\(answer.text)")
+            #expect((try answer.json()["error"] as? String)?.contains("CRON_SECRET") == true, "\(answer.text)")
+        }
+        #expect(try TestDatabase(database).strings("SELECT action FROM activity_log").isEmpty)
+        #expect(try await server.get("/healthz").json()["last_backup"] is NSNull)
     }
 
     @Test("the built-in schedule fires at 02:00 UTC (clock set to 01:59:58), shows in /healthz and /metrics")

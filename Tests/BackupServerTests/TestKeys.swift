@@ -8,6 +8,7 @@ struct TestClaims: JWTPayload {
     var sub: SubjectClaim?
     var exp: ExpirationClaim?
     var nbf: NotBeforeClaim?
+    var iat: IssuedAtClaim?
     var iss: IssuerClaim?
     var azp: String?
     var role: String?
@@ -22,7 +23,7 @@ struct TestClaims: JWTPayload {
     /// A valid admin token unless a field is changed.
     static func admin(sub: String = "user_admin", role: String? = "admin", expiresIn: TimeInterval = 600) -> TestClaims {
         TestClaims(sub: SubjectClaim(value: sub), exp: ExpirationClaim(value: Date().addingTimeInterval(expiresIn)),
-                   nbf: NotBeforeClaim(value: Date().addingTimeInterval(-30)), iss: IssuerClaim(value: issuer),
+                   nbf: NotBeforeClaim(value: Date().addingTimeInterval(-30)), iat: nil, iss: IssuerClaim(value: issuer),
                    azp: party, role: role)
     }
 }
