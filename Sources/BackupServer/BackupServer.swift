@@ -285,7 +285,7 @@ public struct BackupServer: Sendable {
             // A download runs on a thread of its own, never on the pool the API's work shares.
             let producer = Task {
                 do {
-                    try await BlockingWork.runOnOwnThread { try store.get(key: key, into: stream) }
+                    try await BlockingWork.run(stackSize: 512 * 1024) { try store.get(key: key, into: stream) }
                 } catch {
                     stream.abort(error)
                     log.error("download failed", metadata: ["key": "\(key)", "error": "\(error)"])

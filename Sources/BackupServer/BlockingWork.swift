@@ -1,25 +1,17 @@
-import Dispatch
 import Foundation
 
-/// Runs the blocking backup library (SQLite reads, libcurl uploads) off Swift's cooperative
-/// pool, which has one thread per core: a backup must never occupy one of them.
+/// Runs the blocking backup library (SQLite reads, libcurl uploads, downloads that wait on a
+/// slow client) on a thread of its own. Never on Swift's cooperative pool (one thread per
+/// core), and never on libdispatch's global pool either: on Linux that pool grows slowly when
+/// its threads block, so a few blocked items (other work in the process, stalled downloads)
+/// left a backup queued until they ended.
 enum BlockingWork {
-    private static let queue = DispatchQueue(label: "backstream.server.blocking", attributes: .concurrent)
-
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try body() })
-            }
-        }
-    }
-
-    /// On a new thread: for work that may block for long on a client (downloads), so that many
-    /// of them never starve the queue above.
-    static func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    /// `stackSize` 0 keeps the platform default (SQLite's parser and the backup path want it);
+    /// downloads, which may be many at once, pass a small one.
+    static func run<T: Sendable>(stackSize: Int = 0, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.stackSize = 512 * 1024
+            if stackSize > 0 { thread.stackSize = stackSize }
             thread.start()
         }
     }

@@ -172,7 +172,7 @@ struct AdminAPITests {
             #expect(download.headers["content-type"] == "application/gzip")
             #expect(download.headers["content-length"] == String(stored.count))
         }
-        let gunzip = try ProcessRunner.shell("curl -s -H 'Authorization: Bearer \(ServerHarness.staticToken)' \(server.base)/api/admin/backup/\(encoded)/download | gunzip -c | tail -c 200")
+        let gunzip = try await HTTPClient.run(["bash", "-o", "pipefail", "-c", "curl -s -H 'Authorization: Bearer \(ServerHarness.staticToken)' \(server.base)/api/admin/backup/\(encoded)/download | gunzip -c | tail -c 200"])
         #expect(gunzip.stdoutText.contains("Backstream dump complete"), "\(gunzip.stderrText)")
         for missing in ["backups%2Fdatabase-2001-01-01-00-00-00.sql.gz", "..%2F..%2Fetc%2Fpasswd", "backups%2F..%2Fapp.db", "other%2Fdatabase-2024-01-01-00-00-00.sql.gz"] {
             let answer = try await server.get("/api/admin/backup/\(missing)/download", bearer: token)

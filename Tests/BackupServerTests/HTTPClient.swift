@@ -42,13 +42,12 @@ enum HTTPClient {
         return HTTPAnswer(status: status, body: body, headers: fields)
     }
 
-    /// ProcessRunner.run on a dispatch thread: the test awaits the program without holding a
-    /// thread of the cooperative pool (2 here), which the in-process server needs.
+    /// ProcessRunner.run on a thread of its own: the test awaits the program without holding a
+    /// thread of the cooperative pool (2 here), which the in-process server needs, nor one of
+    /// libdispatch's global pool, which the server's blocking work shares and which grows slowly.
     static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try ProcessRunner.run(arguments, environment: environment) })
-            }
+            Thread { continuation.resume(with: Result { try ProcessRunner.run(arguments, environment: environment) }) }.start()
         }
     }
 }
