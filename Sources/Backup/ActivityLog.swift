@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDump
+import SQLiteAccess
 
 /// The audit trail of the guide: one row per operation in the database's own `activity_log`
 /// table, using whichever of `action`, `details`, `created_at`, `user_id` (and a text `id`)
@@ -26,11 +27,11 @@ public enum ActivityLog {
 
         var names: [String] = [], values: [String] = []
         if let id = columns["id"], !id.type.contains("INT"), id.required || id.primaryKey {
-            names.append("id"); values.append(SQLLiteral.text(UUID().uuidString.lowercased()))
+            names.append("id"); values.append(SQLIdentifier.literal(UUID().uuidString.lowercased()))
         }
-        if columns["action"] != nil { names.append("action"); values.append(SQLLiteral.text(action.rawValue)) }
-        if columns["details"] != nil { names.append("details"); values.append(SQLLiteral.text(details.rendered)) }
-        if let userID, columns["user_id"] != nil { names.append("user_id"); values.append(SQLLiteral.text(userID)) }
+        if columns["action"] != nil { names.append("action"); values.append(SQLIdentifier.literal(action.rawValue)) }
+        if columns["details"] != nil { names.append("details"); values.append(SQLIdentifier.literal(details.rendered)) }
+        if let userID, columns["user_id"] != nil { names.append("user_id"); values.append(SQLIdentifier.literal(userID)) }
         if let created = columns["created_at"] {
             names.append("created_at")
             values.append(created.type.contains("INT") ? "unixepoch()" : "strftime('%Y-%m-%dT%H:%M:%fZ','now')")
@@ -52,8 +53,4 @@ extension ActivityLog {
             warn?("could not write \(action.rawValue) to activity_log of \(databasePath): \(error)")
         }
     }
-}
-
-enum SQLLiteral {
-    static func text(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 }

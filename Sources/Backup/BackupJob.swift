@@ -3,6 +3,7 @@ import Compression
 import Foundation
 import ObjectStore
 import SQLiteDump
+import Support
 
 /// `backstream backup`: snapshot → SQL → parallel gzip → streaming upload, in one pass with no
 /// temporary file, then retention. Any failure aborts the upload and leaves no object.

@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDump
+import Support
 
 /// The object metadata of a backup (`x-amz-meta-*`). The first three are the guide's contract;
 /// the rest let `verify` and `restore` check what they read.

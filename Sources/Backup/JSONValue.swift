@@ -1,4 +1,5 @@
 import SQLiteDump
+import Support
 
 /// A JSON document with ordered object keys, so answers keep the field order of the guide.
 public indirect enum JSONValue: Sendable, Equatable {

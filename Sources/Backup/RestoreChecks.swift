@@ -1,5 +1,7 @@
 import Foundation
 import SQLiteDump
+import Support
+import SQLiteAccess
 
 /// The checks a restored database must pass, run on hardened read-only connections:
 /// integrity_check on one thread, row counts and foreign_key_check beside it on another,
@@ -17,14 +19,14 @@ struct RestoreChecks {
             defer { sideDone.signal() }
             side.set(Result { try counts(path: path, expected) })
         }
-        let integrity = Result { () throws(DumpError) -> [String] in try SourceChecks.integrity(try reader(path)) }
+        let integrity = Result { () throws -> [String] in try SourceChecks.integrity(try reader(path)) }
         sideDone.wait()
         var checks = try side.get()
         checks.integrity = try integrity.get()
         return checks
     }
 
-    private static func reader(_ path: String) throws(DumpError) -> Connection {
+    private static func reader(_ path: String) throws -> Connection {
         let db = try Connection(path: path, readOnly: true, noFollow: true)
         try db.harden()
         return db
@@ -43,8 +45,7 @@ struct RestoreChecks {
                 checks.problems.append("the dump header names table \(table.name), which the script did not create")
                 continue
             }
-            let quoted = "\"" + table.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            checks.tables.append((table.name, table.rows, try db.scalarInt("SELECT count(*) FROM main.\(quoted)")))
+            checks.tables.append((table.name, table.rows, try db.scalarInt("SELECT count(*) FROM main.\(SQLIdentifier.quote(table.name))")))
         }
         checks.foreignKeys = try SourceChecks.foreignKeys(db)
         return checks

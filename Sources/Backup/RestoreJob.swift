@@ -6,6 +6,7 @@ import Compression
 import Foundation
 import ObjectStore
 import SQLiteDump
+import Support
 
 /// What a restore (or a verify) read and checked.
 public struct RestoreReport: Sendable {

@@ -4,6 +4,7 @@ import Glibc
 import ChunkIO
 import Foundation
 import ObjectStore
+import Support
 
 /// `backstream upload`: any byte stream (a file, a pipe) to one object, through the same
 /// bounded multipart uploader as backups.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ChunkIO
 import Foundation
+import Support
 
 /// `backstream verify`: a restore into a scratch database in a private folder (mode 0700) that
 /// is always deleted. Only Backstream's own scripts verify: a script without the header fails.

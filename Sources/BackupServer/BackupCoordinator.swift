@@ -2,6 +2,7 @@ import Backup
 import ChunkIO
 import Foundation
 import Logging
+import Support
 
 /// Runs the server's backups one at a time and remembers how they went (for /healthz,
 /// /metrics and the admin page). The job itself runs on a blocking queue; this actor only

@@ -1,3 +1,4 @@
+import Support
 /// A failure of one named stage of a pipeline ("uploading", "compressing", "reading the
 /// database"), so the message says where it broke.
 public struct StageError: Error, CustomStringConvertible, Sendable {

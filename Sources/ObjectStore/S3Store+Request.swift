@@ -1,6 +1,7 @@
 import CLibdeflate
 import Crypto
 import Foundation
+import Support
 
 extension S3Store {
     /// Signs and sends one request, once; maps HTTP and transport failures to `ObjectStoreError`.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// Credentials for SigV4. `description` hides the secret so it cannot leak into logs.
 public struct Credentials: Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import ChunkIO
 import Foundation
+import Support
 
 /// How a dump is written. Defaults suit the `sqlite3` CLI and a 2-core machine.
 public struct DumpOptions: Sendable {

@@ -1,4 +1,5 @@
 import CSQLite
+import SQLiteAccess
 
 /// The SQLite authorizer a loading connection runs under: a backup object is untrusted input
 /// (anyone with a bucket key can write one), so the script may do only what Backstream's writer

@@ -1,6 +1,7 @@
 import ChunkIO
 #if canImport(Glibc)
 import Glibc
+import Support
 #endif
 
 /// Renders SQL straight into pooled chunk buffers: no per-value allocation on the row loop.

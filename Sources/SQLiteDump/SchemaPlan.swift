@@ -1,21 +1,25 @@
 import CSQLite
+import SQLiteAccess
 
 /// The objects of one snapshot in the order a restore must create them: tables in foreign-key
 /// dependency order (data follows each), then sequences, indexes, views, triggers, statistics.
-struct SchemaPlan {
-    var tables: [TableSpec] = []
-    var indexes: [String] = []
-    var views: [String] = []
-    var triggers: [String] = []
-    var hasSequence = false
-    var hasStat1 = false
-    var userVersion: Int64 = 0
-    var applicationID: Int64 = 0
-    var encoding = "UTF-8"
+package struct SchemaPlan {
+    package var tables: [TableSpec] = []
+    package var indexes: [String] = []
+    package var views: [String] = []
+    package var triggers: [String] = []
+    package var hasSequence = false
+    package var hasStat1 = false
+    package var userVersion: Int64 = 0
+    package var applicationID: Int64 = 0
+    package var encoding = "UTF-8"
+
+    /// An empty plan, for a source that fills it from elsewhere than a local connection.
+    package init() {}
 
     static let readableModules: Set<String> = ["fts3", "fts4", "fts5", "rtree", "rtree_i32", "geopoly"]
 
-    init(connection db: Connection, dialect: Dialect) throws(DumpError) {
+    init(connection db: Connection, dialect: Dialect) throws {
         userVersion = try db.scalarInt("PRAGMA user_version")
         applicationID = try db.scalarInt("PRAGMA application_id")
         let enc = try db.prepare("PRAGMA encoding")
@@ -67,7 +71,7 @@ struct SchemaPlan {
         tables = Self.dependencyOrder(specs)
     }
 
-    static func tableSpec(_ db: Connection, name: String, sql: String, withoutRowid: Bool, dialect: Dialect) throws(DumpError) -> TableSpec {
+    static func tableSpec(_ db: Connection, name: String, sql: String, withoutRowid: Bool, dialect: Dialect) throws -> TableSpec {
         let quotedLiteral = SQLIdentifier.literal(name)
         var columns: [String] = [], allNames: Set<String> = [], pk: [(Int64, String)] = [], total = 0
         let info = try db.prepare("SELECT name, hidden, pk FROM pragma_table_xinfo(\(quotedLiteral), 'main')")

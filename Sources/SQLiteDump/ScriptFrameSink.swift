@@ -51,7 +51,7 @@ public final class ScriptFrameSink: ChunkSink {
 
     public func abort(_ error: Error) { downstream.abort(error) }
 
-    private func checkHeader() throws(DumpError) {
+    private func checkHeader() throws {
         checkedHeader = true
         if head.elementsEqual(DumpFormat.headerFirstLine.utf8) { return }
         guard accepts == .anyScript else {

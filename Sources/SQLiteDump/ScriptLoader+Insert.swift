@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import SQLiteAccess
 
 /// One parsed value of an INSERT line; byte ranges point into the pending input or scratch.
 enum LoaderValue {

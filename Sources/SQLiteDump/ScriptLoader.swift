@@ -1,6 +1,8 @@
 import ChunkIO
 import CSQLite
 import Foundation
+import Support
+import SQLiteAccess
 
 /// Executes a SQL script streamed in chunks into a database: the restore side of the format.
 ///
@@ -57,7 +59,7 @@ public final class ScriptLoader: ChunkSink {
     /// caller loads into a fresh file and discards it on failure, so no journal is kept.
     /// A symbolic link at `databasePath` is refused.
     public init(databasePath: String, name: String, accepts: Source = .backstream,
-                maxStatementBytes: Int = ScriptLoader.defaultMaxStatementBytes) throws(DumpError) {
+                maxStatementBytes: Int = ScriptLoader.defaultMaxStatementBytes) throws {
         connection = try Connection(path: databasePath, readOnly: false, noFollow: true)
         self.name = name
         self.accepts = accepts
@@ -297,7 +299,7 @@ public final class ScriptLoader: ChunkSink {
     }
 
     /// The loader's own BEGIN/COMMIT/ROLLBACK: the only transaction control the sandbox allows.
-    private func transactionControl(_ sql: String) throws(DumpError) {
+    private func transactionControl(_ sql: String) throws {
         sandbox.loaderOwnsTransaction = true
         defer { sandbox.loaderOwnsTransaction = false }
         try connection.execute(sql)

@@ -1,5 +1,5 @@
-import CSQLite
 import Dispatch
+import SQLiteAccess
 
 /// The row loop: the hot path of every dump.
 extension ScriptWriter {
@@ -8,7 +8,7 @@ extension ScriptWriter {
         var selected = table.columns.map(SQLIdentifier.quote)
         if table.selectsRowid, let rowid = table.rowidName { selected.insert(rowid, at: 0) }
         guard !selected.isEmpty else { return }
-        let stmt = try connection.prepare("SELECT \(selected.joined(separator: ",")) FROM main.\(name)")
+        var stmt = try source.rows(of: table)
         let firstValue: Int32 = table.selectsRowid && !table.insertsRowid ? 1 : 0
         let listed = table.insertsRowid || table.omitsColumns || table.kind != .table
         let columnList = listed ? "(" + selected[Int(firstValue)...].joined(separator: ",") + ")" : ""
@@ -16,7 +16,7 @@ extension ScriptWriter {
         let count = stmt.columnCount
         let limit = options.dialect.statementLimit
         var sinceCheck = 0
-        while try stmt.step() {
+        while try stmt.next() {
             if let limit, try splitRowIfNeeded(stmt, table: table, prefix: prefix, firstValue: firstValue, limit: limit) {
                 // written as INSERT + UPDATEs
             } else {
@@ -43,10 +43,10 @@ extension ScriptWriter {
     }
 
     /// Copies a small internal table (sqlite_sequence, sqlite_stat1) row by row.
-    mutating func copyRows(select: String, insertPrefix: String) throws {
-        let stmt = try connection.prepare(select)
+    mutating func copyRows(_ table: InternalTable, insertPrefix: String) throws {
+        var stmt = try source.rows(of: table)
         let prefix = Array(insertPrefix.utf8)
-        while try stmt.step() {
+        while try stmt.next() {
             try writer.write(prefix)
             for i in 0..<stmt.columnCount {
                 if i > 0 { try writer.write(",") }
@@ -57,13 +57,13 @@ extension ScriptWriter {
     }
 
     @inline(__always)
-    func value(_ stmt: Statement, _ i: Int32) throws {
+    func value(_ stmt: Source.Rows, _ i: Int32) throws {
         switch stmt.type(i) {
-        case SQLITE_INTEGER: try writer.integer(stmt.int64(i))
-        case SQLITE_FLOAT: try writer.real(stmt.double(i))
-        case SQLITE_TEXT: try writer.text(stmt.text(i))
-        case SQLITE_BLOB: try writer.blob(stmt.blob(i))
-        default:
+        case .integer: try writer.integer(stmt.int64(i))
+        case .real: try writer.real(stmt.double(i))
+        case .text: try writer.text(stmt.text(i))
+        case .blob: try writer.blob(stmt.blob(i))
+        case .null:
             try writer.reserve(4)
             writer.copyReserved(Literals.null)
         }

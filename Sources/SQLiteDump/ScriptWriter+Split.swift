@@ -1,13 +1,13 @@
-import CSQLite
+import SQLiteAccess
 
 /// D1 caps one statement at 100,000 bytes. A row that would be longer is written as an INSERT
 /// with its largest values left empty, then UPDATEs that append those values piece by piece.
 extension ScriptWriter {
     /// Raw bytes per appended piece: at most ~80 KB of literal, leaving room for names.
-    static let pieceBytes = 40_000
+    static var pieceBytes: Int { 40_000 }
 
     /// Writes the row the long way and returns true when it would not fit in one statement.
-    mutating func splitRowIfNeeded(_ stmt: Statement, table: TableSpec, prefix: [UInt8], firstValue: Int32, limit: Int) throws -> Bool {
+    mutating func splitRowIfNeeded(_ stmt: Source.Rows, table: TableSpec, prefix: [UInt8], firstValue: Int32, limit: Int) throws -> Bool {
         let count = stmt.columnCount
         var bound = prefix.count + 3 + Int(count)
         for i in firstValue..<count { bound += Self.upperBound(stmt, i) }
@@ -26,7 +26,7 @@ extension ScriptWriter {
         var deferred: Set<Int32> = []
         for entry in sizes.sorted(by: { $0.size > $1.size }) where total > target {
             let type = stmt.type(entry.column)
-            guard type == SQLITE_TEXT || type == SQLITE_BLOB else { break }
+            guard type == .text || type == .blob else { break }
             deferred.insert(entry.column)
             total -= entry.size - 3
         }
@@ -39,7 +39,7 @@ extension ScriptWriter {
         for i in firstValue..<count {
             if i > firstValue { try writer.write(",") }
             if deferred.contains(i) {
-                try writer.write(stmt.type(i) == SQLITE_BLOB ? "X''" : "''")
+                try writer.write(stmt.type(i) == .blob ? "X''" : "''")
             } else {
                 try value(stmt, i)
             }
@@ -50,7 +50,7 @@ extension ScriptWriter {
         for column in deferred.sorted() {
             let columnIndex = Int(column - (table.selectsRowid ? 1 : 0))
             let quoted = SQLIdentifier.quote(table.columns[columnIndex])
-            let isBlob = stmt.type(column) == SQLITE_BLOB
+            let isBlob = stmt.type(column) == .blob
             let bytes = isBlob ? stmt.blob(column) : stmt.text(column)
             guard let base = bytes.baseAddress else { continue }
             let plain = !isBlob && TextScan(base, bytes.count).isPlain
@@ -80,7 +80,7 @@ extension ScriptWriter {
     }
 
     /// The WHERE condition that finds the row just inserted.
-    private func rowLocation(_ stmt: Statement, table: TableSpec, firstValue: Int32) throws -> String {
+    private func rowLocation(_ stmt: Source.Rows, table: TableSpec, firstValue: Int32) throws -> String {
         if table.selectsRowid, let rowid = table.rowidName {
             return "\(rowid)=\(stmt.int64(0))"
         }
@@ -93,21 +93,21 @@ extension ScriptWriter {
             let column = Int32(index) + (table.selectsRowid ? 1 : 0)
             let literal: String
             switch stmt.type(column) {
-            case SQLITE_INTEGER: literal = String(stmt.int64(column))
-            case SQLITE_FLOAT: literal = String(stmt.double(column))
-            case SQLITE_TEXT:
+            case .integer: literal = String(stmt.int64(column))
+            case .real: literal = String(stmt.double(column))
+            case .text:
                 let text = stmt.text(column)
                 guard text.count < 2_000 else {
                     throw DumpError(.valueTooLarge, "table \(table.name) has a primary key value over 2,000 bytes in a row over D1's statement limit; use --dialect sqlite")
                 }
                 literal = "CAST(X'" + text.map { String(format: "%02X", $0) }.joined() + "' AS TEXT)"
-            case SQLITE_BLOB:
+            case .blob:
                 let blob = stmt.blob(column)
                 guard blob.count < 2_000 else {
                     throw DumpError(.valueTooLarge, "table \(table.name) has a primary key value over 2,000 bytes in a row over D1's statement limit; use --dialect sqlite")
                 }
                 literal = "X'" + blob.map { String(format: "%02X", $0) }.joined() + "'"
-            default: literal = "NULL"
+            case .null: literal = "NULL"
             }
             terms.append("\(SQLIdentifier.quote(key))=\(literal)")
         }
@@ -115,24 +115,24 @@ extension ScriptWriter {
     }
 
     /// A cheap bound on a value's literal length (no scan of the text).
-    static func upperBound(_ stmt: Statement, _ i: Int32) -> Int {
+    static func upperBound(_ stmt: Source.Rows, _ i: Int32) -> Int {
         switch stmt.type(i) {
-        case SQLITE_INTEGER: 20
-        case SQLITE_FLOAT: 64
-        case SQLITE_TEXT, SQLITE_BLOB: Int(sqlite3_column_bytes(stmt.handle, i)) * 2 + 20
-        default: 4
+        case .integer: 20
+        case .real: 64
+        case .text, .blob: stmt.byteCount(i) * 2 + 20
+        case .null: 4
         }
     }
 
     /// The exact literal length the writer will produce (within a few bytes for numbers).
-    static func exactSize(_ stmt: Statement, _ i: Int32) -> Int {
+    static func exactSize(_ stmt: Source.Rows, _ i: Int32) -> Int {
         switch stmt.type(i) {
-        case SQLITE_TEXT:
+        case .text:
             let text = stmt.text(i)
             guard let base = text.baseAddress else { return 2 }
             let scan = TextScan(base, text.count)
             return scan.isPlain ? text.count + scan.quotes + 2 : text.count * 2 + 17
-        case SQLITE_BLOB: return Int(sqlite3_column_bytes(stmt.handle, i)) * 2 + 3
+        case .blob: return stmt.byteCount(i) * 2 + 3
         default: return upperBound(stmt, i)
         }
     }

@@ -1,11 +1,13 @@
 import ChunkIO
-import CSQLite
 import Foundation
+import Support
+import SQLiteAccess
 
-/// Lays out the script: header, pragmas, schema and data in restore order, trailer.
-struct ScriptWriter {
+/// Lays out the script: header, pragmas, schema and data in restore order, trailer. It reads
+/// the database only through `source`.
+struct ScriptWriter<Source: RowSource> {
     let writer: SQLWriter
-    let connection: Connection
+    let source: Source
     let plan: SchemaPlan
     let options: DumpOptions
     let startedNanos: UInt64
@@ -13,9 +15,9 @@ struct ScriptWriter {
     var tablesDone = 0
     var lastProgressNanos: UInt64 = 0
 
-    init(writer: SQLWriter, connection: Connection, plan: SchemaPlan, options: DumpOptions, startedNanos: UInt64) {
+    init(writer: SQLWriter, source: Source, plan: SchemaPlan, options: DumpOptions, startedNanos: UInt64) {
         self.writer = writer
-        self.connection = connection
+        self.source = source
         self.plan = plan
         self.options = options
         self.startedNanos = startedNanos
@@ -31,7 +33,7 @@ struct ScriptWriter {
             "-- tool: backstream \(DumpFormat.toolVersion)",
             "-- source: \(SQLIdentifier.json(sourceName))",
             "-- created: \(Timestamp.iso8601(timestamp))",
-            "-- sqlite: \(connection.sqliteVersion)",
+            "-- sqlite: \(source.engineVersion)",
             "-- dialect: \(options.dialect.rawValue)",
             "-- tables: \(plan.tables.count)",
             "-- rows: \(totalRows)",
@@ -65,7 +67,7 @@ struct ScriptWriter {
         }
         if plan.hasSequence {
             try writer.write("DELETE FROM sqlite_sequence;\n")
-            try copyRows(select: "SELECT name, seq FROM main.sqlite_sequence", insertPrefix: "INSERT INTO sqlite_sequence(name,seq) VALUES(")
+            try copyRows(.sequence, insertPrefix: "INSERT INTO sqlite_sequence(name,seq) VALUES(")
         }
         for sql in plan.indexes { try writer.write(Self.statement(sql)) }
         for table in plan.tables where table.kind == .virtualExternalContent {
@@ -77,7 +79,7 @@ struct ScriptWriter {
         if plan.hasStat1 {
             // ANALYZE of the schema table creates sqlite_stat1 without touching user tables.
             try writer.write("ANALYZE sqlite_schema;\nDELETE FROM sqlite_stat1;\n")
-            try copyRows(select: "SELECT tbl, idx, stat FROM main.sqlite_stat1", insertPrefix: "INSERT INTO sqlite_stat1(tbl,idx,stat) VALUES(")
+            try copyRows(.statistics, insertPrefix: "INSERT INTO sqlite_stat1(tbl,idx,stat) VALUES(")
         }
     }
 

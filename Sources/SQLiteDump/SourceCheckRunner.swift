@@ -1,5 +1,7 @@
 import ChunkIO
 import Foundation
+import Support
+import SQLiteAccess
 
 /// Runs the source checks on their own threads while the dump is written, on read-only
 /// connections that see exactly the dump's snapshot, so they cost the dump little wall time.
@@ -10,20 +12,20 @@ import Foundation
 /// lock on a gate connection (BEGIN IMMEDIATE) while the dump and these readers start.
 final class SourceCheckRunner: @unchecked Sendable {
     private let lock = NSLock()
-    private var foreignKeys: Result<(violations: Int?, digest: String), DumpError>?
-    private var integrity: Result<[String], DumpError>?
+    private var foreignKeys: Result<(violations: Int?, digest: String), any Error>?
+    private var integrity: Result<[String], any Error>?
     private let group = DispatchGroup()
     private let foreignKeyConnection: Connection
     private let integrityConnection: Connection
 
     /// Opens both connections and pins their snapshot; the caller must call this inside the window
     /// where no writer can commit.
-    init(databasePath: String, busyTimeoutMilliseconds: Int32) throws(DumpError) {
+    init(databasePath: String, busyTimeoutMilliseconds: Int32) throws {
         foreignKeyConnection = try Self.reader(databasePath, busyTimeoutMilliseconds)
         integrityConnection = try Self.reader(databasePath, busyTimeoutMilliseconds)
     }
 
-    private static func reader(_ path: String, _ busy: Int32) throws(DumpError) -> Connection {
+    private static func reader(_ path: String, _ busy: Int32) throws -> Connection {
         let db = try Connection(path: path, readOnly: true, busyTimeoutMilliseconds: busy)
         try db.harden()
         try db.execute("PRAGMA cache_size=-512; BEGIN")
@@ -35,20 +37,20 @@ final class SourceCheckRunner: @unchecked Sendable {
     func start() {
         group.enter()
         Thread.detachNewThread { [self] in
-            let result = Result { () throws(DumpError) in try SourceChecks.foreignKeys(foreignKeyConnection) }
+            let result = Result { () throws in try SourceChecks.foreignKeys(foreignKeyConnection) }
             lock.withLock { foreignKeys = result }
             group.leave()
         }
         group.enter()
         Thread.detachNewThread { [self] in
-            let result = Result { () throws(DumpError) in try SourceChecks.integrity(integrityConnection) }
+            let result = Result { () throws in try SourceChecks.integrity(integrityConnection) }
             lock.withLock { integrity = result }
             group.leave()
         }
     }
 
     /// Waits for both checks; a cancellation interrupts them.
-    func results(cancellation: Cancellation?) throws(DumpError) -> SourceChecks {
+    func results(cancellation: Cancellation?) throws -> SourceChecks {
         while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             if cancellation?.isCancelled == true {
                 stop()

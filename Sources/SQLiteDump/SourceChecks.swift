@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import SQLiteAccess
 
 /// What `PRAGMA foreign_key_check` and `PRAGMA integrity_check` said about a database.
 ///
@@ -43,18 +44,13 @@ public struct SourceChecks: Sendable, Equatable {
     }
 
     /// Runs `foreign_key_check` on `db` and summarises it.
-    public static func foreignKeys(_ db: Connection) throws(DumpError) -> (violations: Int?, digest: String) {
-        let rows: [String]
+    public static func foreignKeys(_ db: Connection) throws -> (violations: Int?, digest: String) {
+        var rows: [String] = []
         do {
-            let statement = try db.prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check")
-            var collected: [String] = []
-            while try statement.step() {
-                let rowid = statement.type(1) == SQLITE_NULL ? "null" : String(statement.int64(1))
-                collected.append("\(statement.string(0))\u{1F}\(rowid)\u{1F}\(statement.string(2))\u{1F}\(statement.int64(3))")
-            }
-            rows = collected
-        } catch where error.code == .sqlite {
+            rows = try foreignKeyRows(db)
+        } catch {
             // The check could not run (a foreign key mismatch): the same schema fails the same way.
+            guard error.code == .other else { throw error }
             return (nil, "-")
         }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -65,8 +61,18 @@ public struct SourceChecks: Sendable, Equatable {
         return (rows.count, String(hash, radix: 16))
     }
 
+    private static func foreignKeyRows(_ db: Connection) throws(SQLiteError) -> [String] {
+        let statement = try db.prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check")
+        var collected: [String] = []
+        while try statement.step() {
+            let rowid = statement.type(1) == SQLITE_NULL ? "null" : String(statement.int64(1))
+            collected.append("\(statement.string(0))\u{1F}\(rowid)\u{1F}\(statement.string(2))\u{1F}\(statement.int64(3))")
+        }
+        return collected
+    }
+
     /// The lines of `integrity_check` ("ok" alone when the database is sound).
-    public static func integrity(_ db: Connection) throws(DumpError) -> [String] {
+    public static func integrity(_ db: Connection) throws -> [String] {
         let statement = try db.prepare("PRAGMA integrity_check")
         var lines: [String] = []
         while try statement.step() { lines.append(statement.string(0)) }

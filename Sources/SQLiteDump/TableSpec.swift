@@ -1,6 +1,6 @@
 /// Everything the row loop needs to know about one table, read once from the schema.
-struct TableSpec {
-    enum Kind: Equatable {
+package struct TableSpec {
+    package enum Kind: Equatable {
         case table
         /// A virtual table whose rows are re-inserted through the module (FTS3/4/5, R-Tree).
         case virtualReadable(module: String)
@@ -10,7 +10,7 @@ struct TableSpec {
         case virtualSchemaOnly(module: String)
     }
 
-    let name: String
+    package let name: String
     let sql: String
     let kind: Kind
     let withoutRowid: Bool
@@ -27,6 +27,23 @@ struct TableSpec {
     let omitsColumns: Bool
     var dependencies: [String]
     var rowCount: Int64 = 0
+
+    package init(name: String, sql: String, kind: Kind, withoutRowid: Bool, columns: [String], selectsRowid: Bool,
+                 insertsRowid: Bool, rowidName: String?, primaryKey: [String], omitsColumns: Bool,
+                 dependencies: [String], rowCount: Int64 = 0) {
+        self.name = name
+        self.sql = sql
+        self.kind = kind
+        self.withoutRowid = withoutRowid
+        self.columns = columns
+        self.selectsRowid = selectsRowid
+        self.insertsRowid = insertsRowid
+        self.rowidName = rowidName
+        self.primaryKey = primaryKey
+        self.omitsColumns = omitsColumns
+        self.dependencies = dependencies
+        self.rowCount = rowCount
+    }
 
     var hasData: Bool {
         switch kind {

@@ -3,6 +3,7 @@ import Backup
 import ChunkIO
 import Foundation
 import SQLiteDump
+import Support
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import ChunkIO
 import Foundation
+import Support
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

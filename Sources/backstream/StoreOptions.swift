@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import ChunkIO
 import Foundation
+import Support
 
 /// `--store`, shared by every command that talks to backups.
 struct StoreOptions: ParsableArguments {

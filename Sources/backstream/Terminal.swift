@@ -7,6 +7,7 @@ import ChunkIO
 import Foundation
 import SQLiteDump
 import Synchronization
+import Support
 
 /// Output on stderr: errors, and progress lines when stderr is a terminal.
 enum Terminal {

@@ -6,6 +6,7 @@ import Backup
 import ChunkIO
 import Foundation
 import ObjectStore
+import Support
 
 struct UploadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import ChunkIO
 import Foundation
+import Support
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Compression
 import Foundation
 import Testing
 import TestSupport
+import Support
 
 /// A downstream that fails where it is told to: in a write, in finish, or (as well) in abort's
 /// cleanup, which cannot throw but may be slow or called twice.

@@ -2,10 +2,10 @@ import CSQLite
 
 /// A prepared statement. Column accessors are thin so the row loop pays for nothing extra.
 public final class Statement {
-    let handle: OpaquePointer
-    unowned let connection: Connection
+    package let handle: OpaquePointer
+    package unowned let connection: Connection
 
-    init(_ handle: OpaquePointer, connection: Connection) {
+    package init(_ handle: OpaquePointer, connection: Connection) {
         self.handle = handle
         self.connection = connection
     }
@@ -14,7 +14,7 @@ public final class Statement {
 
     /// Advances to the next row; false when done.
     @inline(__always)
-    public func step() throws(DumpError) -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -42,6 +42,9 @@ public final class Statement {
         let n = Int(sqlite3_column_bytes(handle, i))
         return UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n)
     }
+
+    /// Byte length of a TEXT or BLOB column without converting or copying it.
+    @inline(__always) public func byteCount(_ i: Int32) -> Int { Int(sqlite3_column_bytes(handle, i)) }
 
     public func string(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(handle, i) else { return "" }
