@@ -29,14 +29,14 @@ public final class BackupLock {
             fd = try Self.openLockFile(path)
         }
         guard fd >= 0 else {
-            throw Busy(database: database, holder: "cannot create a lock file: \(String(cString: strerror(errno)))")
+            throw BackupError.busy(database: database, holder: "cannot create a lock file: \(String(cString: strerror(errno)))")
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 200)
             let n = pread(fd, &buffer, buffer.count, 0)
             close(fd)
             let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : "unknown process"
-            throw Busy(database: database, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw BackupError.busy(database: database, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let note = "pid \(getpid()), started \(BackupMetadata.iso8601(Date()))"
         _ = ftruncate(fd, 0)

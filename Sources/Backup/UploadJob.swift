@@ -38,7 +38,7 @@ public enum UploadJob {
                     chunk.recycle()
                     if errno == EINTR { continue }
                     throw StageError(stage: "reading \(name)",
-                                     underlying: OutputError(code: .writeFailed, path: name, reason: "read failed: \(String(cString: strerror(errno)))"))
+                                     underlying: BackupError.cannotRead(name, reason: String(cString: strerror(errno))))
                 }
                 if n == 0 {
                     chunk.recycle()

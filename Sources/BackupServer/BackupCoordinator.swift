@@ -68,7 +68,7 @@ public actor BackupCoordinator {
                 "deleted_count": "\(result.deletedCount ?? 0)", "duration_ms": "\(Int(run.seconds * 1000))",
             ])
             return result
-        } catch let busy as BackupLock.Busy {
+        } catch let busy as BackupError where busy.code == .busy {
             // Another process (a CLI backup) holds the database's lock: not a failed backup.
             throw ServerError.busy(started: nil, holder: busy.holder)
         } catch {

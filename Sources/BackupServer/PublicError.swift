@@ -18,9 +18,9 @@ enum PublicError {
         case ServerError.notFound(let message): return (.notFound, message)
         case ServerError.badRequest(let message): return (.badRequest, message)
         case ServerError.rateLimited(let seconds): return (.tooManyRequests, "too many requests; retry in \(seconds) s")
-        case BackupError.notFound: return (.notFound, "there is no backup with this key")
-        case BackupError.noBackups: return (.notFound, "there are no backups yet")
-        case BackupError.notABackup:
+        case let e as BackupError where e.code == .notFound: return (.notFound, "there is no backup with this key")
+        case let e as BackupError where e.code == .noBackups: return (.notFound, "there are no backups yet")
+        case let e as BackupError where e.code == .notABackup:
             return (.badRequest, "the key is not a backup key (expected database-YYYY-MM-DD-HH-MM-SS.sql.gz)")
         case let e as ObjectStoreError:
             switch e.code {

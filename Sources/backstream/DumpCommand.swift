@@ -76,7 +76,7 @@ struct DumpCommand: ParsableCommand {
             }
         } catch {
             if showProgress { Terminal.status("\r\u{1B}[K") }
-            Terminal.error("\(error)")
+            Terminal.error(Terminal.describe(error))
             throw ExitCode(Terminal.exitStatus(cancellation))
         }
     }

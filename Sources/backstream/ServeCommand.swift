@@ -81,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
             try configuration.apply(environment: ProcessInfo.processInfo.environment)
             try await BackupServer(configuration: configuration, logger: logger).run()
         } catch {
-            Terminal.error("\(error)")
+            Terminal.error(Terminal.describe(error))
             throw ExitCode(1)
         }
     }

@@ -39,7 +39,7 @@ func reportingErrors<T>(cancellation: Cancellation? = nil, _ body: () throws -> 
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        Terminal.error("\(error)")
+        Terminal.error(Terminal.describe(error))
         throw ExitCode(Terminal.exitStatus(cancellation))
     }
 }

@@ -46,7 +46,7 @@ struct UploadCommand: ParsableCommand {
             if let file, file != "-" {
                 fd = open(file, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else {
-                    throw BackupError.invalidOption("cannot open \(file): \(String(cString: strerror(errno)))")
+                    throw BackupError.cannotRead(file, reason: String(cString: strerror(errno)))
                 }
                 name = file
                 sizeHint = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil

@@ -193,6 +193,7 @@ struct RestoreSafetyTests {
         let refused = try store.run(["restore", "latest", "--into", link])
         #expect(refused.status != 0)
         #expect(refused.stderrText.contains("is a symbolic link"))
+        #expect(refused.stderrText.contains("or pass --force to replace the link itself"))
         let forced = try store.run(["restore", "latest", "--into", link, "--force"])
         #expect(forced.status == 0, "\(forced.stderrText)")
         #expect(try String(contentsOfFile: elsewhere, encoding: .utf8) == "precious")

@@ -30,7 +30,7 @@ struct BackupLockTests {
         do {
             let lock = try BackupLock(database: database)
             #expect(lock.path.hasSuffix(".backstream-lock"))
-            #expect(throws: BackupLock.Busy.self) { _ = try BackupLock(database: database) }
+            #expect { _ = try BackupLock(database: database) } throws: { ($0 as? BackupError)?.code == .busy }
         }
         _ = try BackupLock(database: database)
     }
