@@ -1,19 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One module per stage of the data path: SQLite → SQL text (SQLiteDump) → gzip (Compression)
-// → sink (ChunkIO files/stdout, ObjectStore uploads). The CLI only wires stages together.
+// One module per stage of the data path: a row source (SQLiteDump over SQLiteAccess) → SQL
+// text (SQLiteDump) → gzip (Compression) → sink (ChunkIO files/stdout, ObjectStore uploads).
+// Backup holds the jobs, BackupServer the HTTP front end, `backstream` the CLI; README.md
+// "Architecture" draws it. Only the executable is a product: modules share `package` API.
+//
+// Linux only (Debian 12 is what CI runs): the stages call Glibc directly (flock, O_NOFOLLOW,
+// fsync, pipes), so no Apple platform is declared.
 let package = Package(
     name: "Backstream",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "backstream", targets: ["backstream"]),
-        .library(name: "SQLiteDump", targets: ["SQLiteDump"]),
-        .library(name: "Compression", targets: ["Compression"]),
-        .library(name: "ObjectStore", targets: ["ObjectStore"]),
-        .library(name: "ChunkIO", targets: ["ChunkIO"]),
-        .library(name: "Backup", targets: ["Backup"]),
-        .library(name: "BackupServer", targets: ["BackupServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -33,7 +33,7 @@ public struct BackupJob {
     /// 24 hours: far longer than any backup runs, so a running one is never touched.
     public static let defaultStaleUploadAge: TimeInterval = 24 * 3600
 
-    public struct Result: Sendable {
+    public struct Outcome: Sendable {
         public var key: String
         public var size: Int
         public var tables: Int
@@ -60,11 +60,11 @@ public struct BackupJob {
         }
     }
 
-    public static func run(databasePath: String, destination: BackupDestination, options: Options) throws -> Result {
+    public static func run(databasePath: String, destination: BackupDestination, options: Options) throws -> Outcome {
         let lock = try BackupLock(database: databasePath)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
-        var result: Result
+        var result: Outcome
         do {
             let aborted = abortStaleUploads(destination, olderThan: options.staleUploadAge, now: started, warn: options.warn)
             result = try upload(databasePath: databasePath, destination: destination, options: options, started: started)
@@ -116,7 +116,7 @@ public struct BackupJob {
         }
     }
 
-    private static func upload(databasePath: String, destination: BackupDestination, options: Options, started: Date) throws -> Result {
+    private static func upload(databasePath: String, destination: BackupDestination, options: Options, started: Date) throws -> Outcome {
         var dumpOptions = DumpOptions()
         dumpOptions.dialect = options.dialect
         dumpOptions.cancellation = options.cancellation
@@ -182,7 +182,7 @@ public struct BackupJob {
                 throw StageError.named(uploadingStage, error)
             }
         }
-        return Result(key: key, size: gzip.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
+        return Outcome(key: key, size: gzip.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
                       seconds: Date().timeIntervalSince(started), contentCRC32: gzip.contentCRC32, metadata: metadata)
     }
 

@@ -17,14 +17,14 @@ public struct DumpJob {
         public init() {}
     }
 
-    public struct Result: Sendable {
+    public struct Outcome: Sendable {
         public var summary: DumpSummary
         public var bytesWritten: Int
         /// CRC-32 of the SQL text, when it was compressed (it comes free from the gzip members).
         public var contentCRC32: UInt32?
     }
 
-    public static func run(databasePath: String, options: Options) throws -> Result {
+    public static func run(databasePath: String, options: Options) throws -> Outcome {
         // Open first: a missing or locked database must not create an output file.
         let dumper = try Dumper(databasePath: databasePath, options: options.dump)
         let file = try options.outputPath.map { try FileSink.atomicFile(at: $0) } ?? FileSink.standardOutput()
@@ -46,6 +46,6 @@ public struct DumpJob {
             head = writerStage
         }
         let summary = try dumper.run(into: head)
-        return Result(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: gzip?.contentCRC32)
+        return Outcome(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: gzip?.contentCRC32)
     }
 }

@@ -4,7 +4,7 @@ import ObjectStore
 /// `backstream prune`: deletes backups past the retention period, only ever keys of the
 /// backup naming pattern directly under the prefix.
 public enum PruneJob {
-    public struct Result: Sendable {
+    public struct Outcome: Sendable {
         public var deleted: [String]
         public var kept: Int
         public var dryRun: Bool
@@ -18,7 +18,7 @@ public enum PruneJob {
 
     public static func run(destination: BackupDestination, policy: RetentionPolicy, dryRun: Bool,
                            databasePath: String? = nil, userID: String? = nil, now: Date = Date(),
-                           warn: (@Sendable (String) -> Void)? = nil) throws -> Result {
+                           warn: (@Sendable (String) -> Void)? = nil) throws -> Outcome {
         let entries = try BackupListing.entries(in: destination.store, prefix: destination.prefix, withMetadata: false)
         let expired = policy.expired(entries.map(\.key), now: now).map(\.key)
         if !dryRun && !expired.isEmpty {
@@ -33,7 +33,7 @@ public enum PruneJob {
                 warn?("could not remove orphan metadata files: \(error)")
             }
         }
-        let result = Result(deleted: expired, kept: entries.count - expired.count, dryRun: dryRun)
+        let result = Outcome(deleted: expired, kept: entries.count - expired.count, dryRun: dryRun)
         if let databasePath, !dryRun {
             let details = JSONValue.object([("deleted_count", .int(Int64(expired.count))), ("deleted", .array(expired.map(JSONValue.string))),
                                             ("retention_days", .int(Int64(policy.retentionDays))), ("keep_last", .int(Int64(policy.keepLast)))])

@@ -9,7 +9,7 @@ import Support
 /// `backstream upload`: any byte stream (a file, a pipe) to one object, through the same
 /// bounded multipart uploader as backups.
 public enum UploadJob {
-    public struct Result: Sendable {
+    public struct Outcome: Sendable {
         public var key: String
         public var bytes: Int
         public var seconds: Double
@@ -18,7 +18,7 @@ public enum UploadJob {
     /// Reads `fd` to its end and stores it at `key`; on any failure the upload is aborted.
     public static func run(fd: Int32, name: String, store: any ObjectStore, key: String, contentType: String,
                            sizeHint: Int?, cancellation: Cancellation? = nil,
-                           progress: ProgressSink.Report? = nil) throws -> Result {
+                           progress: ProgressSink.Report? = nil) throws -> Outcome {
         let started = Date()
         let object: ObjectUpload
         do {
@@ -53,6 +53,6 @@ public enum UploadJob {
             upload.abort(error)
             throw error
         }
-        return Result(key: key, bytes: total, seconds: Date().timeIntervalSince(started))
+        return Outcome(key: key, bytes: total, seconds: Date().timeIntervalSince(started))
     }
 }

@@ -37,7 +37,7 @@ public actor BackupCoordinator {
     func setNextScheduledRun(_ date: Date?) { nextScheduledRun = date }
 
     /// Backs up and prunes; throws `ServerError.busy` when a backup is already running.
-    public func backup(trigger: BackupJob.Trigger, userID: String?) async throws -> BackupJob.Result {
+    public func backup(trigger: BackupJob.Trigger, userID: String?) async throws -> BackupJob.Outcome {
         if shuttingDown { throw ServerError.shuttingDown }
         if let running { throw ServerError.busy(started: running.started, holder: nil) }
         let cancellation = Cancellation()
