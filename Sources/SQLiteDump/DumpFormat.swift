@@ -6,4 +6,18 @@ public enum DumpFormat {
     public static let headerFirstLine = "-- Backstream SQL dump"
     /// The last line of every complete dump; a dump without it was cut short.
     public static let trailerPrefix = "-- Backstream dump complete:"
+
+    /// Checks the first bytes of a script named `name`; returns true when it is a foreign script
+    /// that `accepts` allows, throws when it is refused.
+    static func checkHeader(_ head: some Sequence<UInt8>, name: String, accepts: ScriptLoader.Source) throws -> Bool {
+        if head.elementsEqual(headerFirstLine.utf8) { return false }
+        guard accepts == .anyScript else {
+            throw DumpError(.notBackstream, "\(name) is not a Backstream backup, or it is truncated: it does not start with the line \"\(headerFirstLine)\"")
+        }
+        return true
+    }
+
+    static func emptyScript(_ name: String) -> DumpError {
+        DumpError(.notBackstream, "\(name) is empty: not a Backstream backup, or truncated to nothing")
+    }
 }

@@ -42,9 +42,7 @@ public final class ScriptFrameSink: ChunkSink {
     }
 
     public func finish() throws {
-        guard bytes > 0 else {
-            throw DumpError(.notBackstream, "\(name) is empty: not a Backstream backup, or truncated to nothing")
-        }
+        guard bytes > 0 else { throw DumpFormat.emptyScript(name) }
         if !checkedHeader { try checkHeader() }
         try downstream.finish()
     }
@@ -53,10 +51,6 @@ public final class ScriptFrameSink: ChunkSink {
 
     private func checkHeader() throws {
         checkedHeader = true
-        if head.elementsEqual(DumpFormat.headerFirstLine.utf8) { return }
-        guard accepts == .anyScript else {
-            throw DumpError(.notBackstream, "\(name) is not a Backstream backup, or it is truncated: it does not start with the line \"\(DumpFormat.headerFirstLine)\"")
-        }
-        isForeign = true
+        isForeign = try DumpFormat.checkHeader(head, name: name, accepts: accepts)
     }
 }

@@ -106,9 +106,7 @@ public final class ScriptLoader: ChunkSink {
     }
 
     public func finish() throws {
-        guard bytesSeen > 0 else {
-            throw DumpError(.notBackstream, "\(name) is empty: not a Backstream backup, or truncated to nothing")
-        }
+        guard bytesSeen > 0 else { throw DumpFormat.emptyScript(name) }
         if !checkedHeader { try checkHeader(final: true) }
         try drain(final: true)
         if inTransaction {
@@ -186,11 +184,7 @@ public final class ScriptLoader: ChunkSink {
         guard pending.count >= expected.count || final else { return }
         checkedHeader = true
         let head = UnsafeRawBufferPointer(start: pending.readPointer, count: min(pending.count, expected.count))
-        if head.elementsEqual(expected) { return }
-        guard accepts == .anyScript else {
-            throw DumpError(.notBackstream, "\(name) is not a Backstream backup, or it is truncated: it does not start with the line \"\(DumpFormat.headerFirstLine)\"")
-        }
-        isForeign = true
+        isForeign = try DumpFormat.checkHeader(head, name: name, accepts: accepts)
     }
 
     private func waitForMore() {

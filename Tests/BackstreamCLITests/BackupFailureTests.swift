@@ -67,7 +67,7 @@ struct BackupFailureTests {
         #expect(!result.stderr.contains(server.secretKey))
         let listed = try server.aws(["s3api", "list-objects-v2", "--bucket", bucket, "--query", "Contents[].Key", "--output", "text"])
         #expect(!listed.stdoutText.contains("database-"), "\(listed.stdoutText)")
-        let pending = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+        let pending = try pendingUploads(server, bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
 
@@ -77,25 +77,7 @@ struct BackupFailureTests {
         defer { dir.remove() }
         let server = try S3TestServer()
         let bucket = try server.makeBucket("term")
-        let source = dir.file("big.db")
-        try TestDatabase(source).execute("""
-            CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
-            INSERT INTO blobs SELECT i, randomblob(20000) FROM n;
-            """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
-        process.arguments = ["backup", source, "--store", "s3://\(bucket)/backups/", "--level", "9", "--threads", "1", "--no-activity-log"]
-        process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var uploading = false
-        for _ in 0..<400 where !uploading && process.isRunning {
-            let pending = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
-            uploading = pending.stdoutText.contains("database-")
-            if !uploading { Thread.sleep(forTimeInterval: 0.05) }
-        }
+        let (process, uploading) = try startSlowUpload(server: server, bucket: bucket, store: "s3://\(bucket)/backups/", in: dir)
         #expect(uploading, "the backup should still be uploading when it is interrupted")
         let signalled = Date()
         kill(process.processIdentifier, SIGTERM)
@@ -105,7 +87,7 @@ struct BackupFailureTests {
         process.waitUntilExit()
         #expect(elapsed < 5, "SIGTERM took \(elapsed) s")
         #expect(process.terminationStatus == 143)
-        let pending = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+        let pending = try pendingUploads(server, bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
 
@@ -115,26 +97,8 @@ struct BackupFailureTests {
         defer { dir.remove() }
         let server = try S3TestServer()
         let bucket = try server.makeBucket("kill")
-        let source = dir.file("big.db")
-        try TestDatabase(source).execute("""
-            CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
-            INSERT INTO blobs SELECT i, randomblob(20000) FROM n;
-            """)
         let store = "s3://\(bucket)/backups/"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
-        process.arguments = ["backup", source, "--store", store, "--level", "9", "--threads", "1", "--no-activity-log"]
-        process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var uploading = false
-        for _ in 0..<400 where !uploading && process.isRunning {
-            let pending = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
-            uploading = pending.stdoutText.contains("database-")
-            if !uploading { Thread.sleep(forTimeInterval: 0.05) }
-        }
+        let (process, uploading) = try startSlowUpload(server: server, bucket: bucket, store: store, in: dir)
         #expect(uploading)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -157,7 +121,36 @@ struct BackupFailureTests {
                                           "--stale-upload-hours", "0"], environment: server.environment)
         #expect(next.status == 0, "\(next.stderrText)")
         #expect(next.stderrText.contains("aborted 1 unfinished upload"), "\(next.stderrText)")
-        let pending = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+        let pending = try pendingUploads(server, bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
+}
+
+/// The keys of `bucket`'s unfinished multipart uploads, as `aws` lists them.
+private func pendingUploads(_ server: S3TestServer, _ bucket: String) throws -> ProcessResult {
+    try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+}
+
+/// Starts a backup of an 80 MB random-blob database at level 9 on one thread (slow enough to
+/// interrupt) and waits until its multipart upload is listed; returns the running process.
+private func startSlowUpload(server: S3TestServer, bucket: String, store: String, in dir: TemporaryDirectory) throws -> (Process, Bool) {
+    let source = dir.file("big.db")
+    try TestDatabase(source).execute("""
+        CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+        INSERT INTO blobs SELECT i, randomblob(20000) FROM n;
+        """)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
+    process.arguments = ["backup", source, "--store", store, "--level", "9", "--threads", "1", "--no-activity-log"]
+    process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var uploading = false
+    for _ in 0..<400 where !uploading && process.isRunning {
+        uploading = try pendingUploads(server, bucket).stdoutText.contains("database-")
+        if !uploading { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    return (process, uploading)
 }
