@@ -6,24 +6,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[test] %s\n' "$*" >&2; }
 
-# System packages: C libraries the package links, and the real tools the tests drive.
-# bsdutils has `script`, which gives the CLI a terminal for the progress-line test; chromium is
-# the headless browser of the /admin/backups page test.
-packages=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev sqlite3 gzip pigz curl bsdutils chromium)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
-    log "installing moto[server] and awscli"
-    python3 -m pip install -q 'moto[server]' awscli
-fi
+# Debian and PyPI packages of the build and the tests: one list, in scripts/setup.sh.
+bash scripts/setup.sh --test
 
 # shellcheck source=scripts/moto.sh
 source scripts/moto.sh

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one list of what Backstream needs on Debian, installed only when missing; quiet when
+# nothing is. A new C library the package links goes into BUILD_PACKAGES.
+#
+#   bash scripts/setup.sh          what `swift build` needs (the C libraries the package links)
+#   bash scripts/setup.sh --test   also the real tools and peers the tests drive
+set -euo pipefail
+
+BUILD_PACKAGES=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev)
+# bsdutils has `script`, which gives the CLI a terminal for the progress-line test; chromium is
+# the headless browser of the /admin/backups page test.
+TEST_PACKAGES=(sqlite3 gzip pigz curl bsdutils chromium)
+# PyPI packages of the tests, each with the command that shows it is there.
+TEST_PIP=("moto[server]:moto_server" "awscli:aws")
+
+usage() { echo "usage: $0 [--test]" >&2; exit 2; }
+packages=("${BUILD_PACKAGES[@]}")
+test=0
+case ${1:-} in
+    "") ;;
+    --test) test=1; packages+=("${TEST_PACKAGES[@]}") ;;
+    *) usage ;;
+esac
+(($# <= 1)) || usage
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ((test)); then
+    pip_missing=()
+    for pair in "${TEST_PIP[@]}"; do
+        command -v "${pair#*:}" >/dev/null 2>&1 || pip_missing+=("${pair%%:*}")
+    done
+    if ((${#pip_missing[@]})); then
+        log "installing ${pip_missing[*]} (pip)"
+        python3 -m pip install -q "${pip_missing[@]}"
+    fi
+fi
