@@ -132,7 +132,7 @@ private struct JSONNodeEncoder: Encoder {
         }
     }
 
-    struct Unkeyed: UnkeyedEncodingContainer {
+    struct Unkeyed: UnkeyedEncodingContainer, ForwardsPrimitives {
         let node: JSONNode
         let codingPath: [any CodingKey]
         var count: Int {
@@ -141,21 +141,7 @@ private struct JSONNodeEncoder: Encoder {
         }
         mutating func encodeNil() throws { node.element().content = .scalar(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws { try add(value) }
-        private func add<T: Encodable>(_ value: T) throws { try node.element().put(value, codingPath: codingPath) }
-        mutating func encode(_ value: Bool) throws { try add(value) }
-        mutating func encode(_ value: String) throws { try add(value) }
-        mutating func encode(_ value: Double) throws { try add(value) }
-        mutating func encode(_ value: Float) throws { try add(value) }
-        mutating func encode(_ value: Int) throws { try add(value) }
-        mutating func encode(_ value: Int8) throws { try add(value) }
-        mutating func encode(_ value: Int16) throws { try add(value) }
-        mutating func encode(_ value: Int32) throws { try add(value) }
-        mutating func encode(_ value: Int64) throws { try add(value) }
-        mutating func encode(_ value: UInt) throws { try add(value) }
-        mutating func encode(_ value: UInt8) throws { try add(value) }
-        mutating func encode(_ value: UInt16) throws { try add(value) }
-        mutating func encode(_ value: UInt32) throws { try add(value) }
-        mutating func encode(_ value: UInt64) throws { try add(value) }
+        func add<T: Encodable>(_ value: T) throws { try node.element().put(value, codingPath: codingPath) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             JSONNodeEncoder(node: node.element(), codingPath: codingPath).container(keyedBy: keyType)
         }
@@ -165,27 +151,35 @@ private struct JSONNodeEncoder: Encoder {
         mutating func superEncoder() -> any Encoder { JSONNodeEncoder(node: node.element(), codingPath: codingPath) }
     }
 
-    struct Single: SingleValueEncodingContainer {
+    struct Single: SingleValueEncodingContainer, ForwardsPrimitives {
         let node: JSONNode
         let codingPath: [any CodingKey]
         mutating func encodeNil() throws { node.content = .scalar(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws { try add(value) }
-        private func add<T: Encodable>(_ value: T) throws { try node.put(value, codingPath: codingPath) }
-        mutating func encode(_ value: Bool) throws { try add(value) }
-        mutating func encode(_ value: String) throws { try add(value) }
-        mutating func encode(_ value: Double) throws { try add(value) }
-        mutating func encode(_ value: Float) throws { try add(value) }
-        mutating func encode(_ value: Int) throws { try add(value) }
-        mutating func encode(_ value: Int8) throws { try add(value) }
-        mutating func encode(_ value: Int16) throws { try add(value) }
-        mutating func encode(_ value: Int32) throws { try add(value) }
-        mutating func encode(_ value: Int64) throws { try add(value) }
-        mutating func encode(_ value: UInt) throws { try add(value) }
-        mutating func encode(_ value: UInt8) throws { try add(value) }
-        mutating func encode(_ value: UInt16) throws { try add(value) }
-        mutating func encode(_ value: UInt32) throws { try add(value) }
-        mutating func encode(_ value: UInt64) throws { try add(value) }
+        func add<T: Encodable>(_ value: T) throws { try node.put(value, codingPath: codingPath) }
     }
+}
+
+/// The unkeyed and single-value containers name each primitive; all go through `add`.
+private protocol ForwardsPrimitives {
+    func add<T: Encodable>(_ value: T) throws
+}
+
+extension ForwardsPrimitives {
+    mutating func encode(_ value: Bool) throws { try add(value) }
+    mutating func encode(_ value: String) throws { try add(value) }
+    mutating func encode(_ value: Double) throws { try add(value) }
+    mutating func encode(_ value: Float) throws { try add(value) }
+    mutating func encode(_ value: Int) throws { try add(value) }
+    mutating func encode(_ value: Int8) throws { try add(value) }
+    mutating func encode(_ value: Int16) throws { try add(value) }
+    mutating func encode(_ value: Int32) throws { try add(value) }
+    mutating func encode(_ value: Int64) throws { try add(value) }
+    mutating func encode(_ value: UInt) throws { try add(value) }
+    mutating func encode(_ value: UInt8) throws { try add(value) }
+    mutating func encode(_ value: UInt16) throws { try add(value) }
+    mutating func encode(_ value: UInt32) throws { try add(value) }
+    mutating func encode(_ value: UInt64) throws { try add(value) }
 }
 
 /// Keys known only at run time (object metadata).
