@@ -42,6 +42,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),
+        ], resources: [
+            // The admin page's templates, embedded in the binary (no resource bundle to ship).
+            .embedInCode("Resources/admin.html"), .embedInCode("Resources/signin.html"), .embedInCode("Resources/list.html"),
+            .embedInCode("Resources/signin.js"), .embedInCode("Resources/list.js"),
         ]),
         .executableTarget(name: "backstream", dependencies: [
             "Backup", "BackupServer", "SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support",
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "BackupServerTests", dependencies: [
             "BackupServer", "Backup", "Support", "TestSupport",
             .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]
 )

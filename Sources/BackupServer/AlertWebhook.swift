@@ -12,13 +12,9 @@ struct AlertWebhook: Sendable {
     let logger: Logger
 
     func send(run: BackupRun, database: String) async {
-        let body = JSONValue.object([
-            ("event", .string("scheduled_backup_failed")),
-            ("database", .string((database as NSString).lastPathComponent)),
-            ("error", .string(run.error ?? "")),
-            ("started", .string(BackupMetadata.iso8601(run.started))),
-            ("finished", .string(BackupMetadata.iso8601(run.finished))),
-        ]).rendered
+        let alert = AlertAnswer(database: (database as NSString).lastPathComponent, error: run.error ?? "",
+                                started: BackupMetadata.iso8601(run.started), finished: BackupMetadata.iso8601(run.finished))
+        guard let body = try? OrderedJSONEncoder.render(alert) else { return }
         var request = URLRequest(url: url, timeoutInterval: 10)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -17,7 +17,6 @@ enum PublicError {
         case ServerError.shuttingDown: return (.serviceUnavailable, "the server is shutting down")
         case ServerError.notFound(let message): return (.notFound, message)
         case ServerError.badRequest(let message): return (.badRequest, message)
-        case ServerError.rateLimited(let seconds): return (.tooManyRequests, "too many requests; retry in \(seconds) s")
         case let e as BackupError where e.code == .notFound: return (.notFound, "there is no backup with this key")
         case let e as BackupError where e.code == .noBackups: return (.notFound, "there are no backups yet")
         case let e as BackupError where e.code == .notABackup:

@@ -6,7 +6,6 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     /// A backup is already running (started at `started`, or by another process).
     case busy(started: Date?, holder: String?)
     case shuttingDown
-    case rateLimited(retryAfterSeconds: Int)
     case badRequest(String)
     case notFound(String)
     case configuration(String)
@@ -18,7 +17,6 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
             if let started { return "a backup is already running since \(BackupMetadata.iso8601(started))" }
             return "a backup is already running (\(holder ?? "another process"))"
         case .shuttingDown: return "the server is shutting down"
-        case .rateLimited(let seconds): return "too many requests; retry in \(seconds) s"
         case .badRequest(let message), .notFound(let message): return message
         case .configuration(let message): return "configuration: \(message)"
         case .jwks(let message): return "JWKS: \(message)"
