@@ -53,6 +53,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["CSQLite", "ChunkIO", "Support"], path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "ChunkIOTests", dependencies: ["ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "SQLiteAccessTests", dependencies: ["SQLiteAccess", "Support", "TestSupport"]),
         .testTarget(name: "SQLiteDumpTests", dependencies: ["SQLiteDump", "SQLiteAccess", "ChunkIO", "Support", "TestSupport"]),

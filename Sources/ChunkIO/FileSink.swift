@@ -1,3 +1,4 @@
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -43,12 +44,13 @@ public final class FileSink: ChunkSink {
         var lastError: Int32 = EEXIST
         for _ in 0..<16 {
             let temp = (dir.isEmpty ? "" : dir + "/") + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            if fd >= 0 {
+            do {
+                let fd = try Syscall.retrying { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
                 return FileSink(fd: fd, displayPath: path, temporaryPath: temp, finalPath: path)
+            } catch {
+                lastError = error.errno
+                if lastError != EEXIST { break }
             }
-            lastError = errno
-            if lastError != EEXIST && lastError != EINTR { break }
         }
         throw OutputError(code: .cannotCreate, path: path, reason: String(cString: strerror(lastError)))
     }
@@ -59,33 +61,25 @@ public final class FileSink: ChunkSink {
     }
 
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var p = bytes.baseAddress else { return }
-        var left = bytes.count
-        while left > 0 {
-            let n = Glibc.write(fd, p, left)
-            if n < 0 {
-                let err = errno
-                if err == EINTR { continue }
-                if err == EPIPE { throw OutputError(code: .brokenPipe, path: displayPath, reason: "EPIPE") }
-                throw OutputError(code: .writeFailed, path: displayPath, reason: String(cString: strerror(err)))
-            }
-            p += n
-            left -= n
-            bytesWritten += n
+        do {
+            try Syscall.writeAll(fd, bytes) { bytesWritten += $0 }
+        } catch {
+            if error.errno == EPIPE { throw OutputError(code: .brokenPipe, path: displayPath, reason: "EPIPE") }
+            throw OutputError(code: .writeFailed, path: displayPath, reason: error.message)
         }
     }
 
     public func finish() throws {
         guard let temporaryPath, let finalPath else { return }
-        if synchronous && fsync(fd) != 0 {
-            let reason = String(cString: strerror(errno))
+        if synchronous, let failure = Syscall.failure(of: { fsync(fd) }) {
+            let reason = failure.message
             abort(OutputError(code: .writeFailed, path: displayPath, reason: reason))
             throw OutputError(code: .writeFailed, path: displayPath, reason: reason)
         }
         close(fd)
         fd = -1
-        if rename(temporaryPath, finalPath) != 0 {
-            let reason = String(cString: strerror(errno))
+        if let failure = Syscall.failure(of: { rename(temporaryPath, finalPath) }) {
+            let reason = failure.message
             unlink(temporaryPath)
             self.temporaryPath = nil
             throw OutputError(code: .cannotRename, path: finalPath, reason: reason)

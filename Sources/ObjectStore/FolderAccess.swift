@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ final class Folder: @unchecked Sendable {
     }
 
     /// Flushes the folder's entries (a rename is durable only once its folder is).
-    func sync() -> Int32 { fsync(fd) == 0 ? 0 : errno }
+    func sync() -> Int32 { Syscall.failure(of: { fsync(fd) })?.errno ?? 0 }
 }
 
 /// The open folders from the root down to the one that holds a key's file.
@@ -83,22 +84,17 @@ final class AtomicFile {
     deinit { discard() }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var pointer = bytes.baseAddress else { return }
+        guard bytes.baseAddress != nil else { return }
         guard fd >= 0 else {
             throw ObjectStoreError(.aborted, store: store, key: key, cause: "the file was already closed")
         }
-        var left = bytes.count
-        while left > 0 {
-            let n = Glibc.write(fd, pointer, left)
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw ObjectStoreError(.localFailure, store: store, key: key,
-                                       cause: "cannot write: \(errnoText(code))\(code == ENOSPC ? "; free some space on the disk" : "")")
-                    .at(.writeFile)
-            }
-            pointer += n
-            left -= n
+        do {
+            try Syscall.writeAll(fd, bytes)
+        } catch {
+            let code = error.errno
+            throw ObjectStoreError(.localFailure, store: store, key: key,
+                                   cause: "cannot write: \(errnoText(code))\(code == ENOSPC ? "; free some space on the disk" : "")")
+                .at(.writeFile)
         }
     }
 
@@ -108,8 +104,7 @@ final class AtomicFile {
         guard fd >= 0 else {
             throw ObjectStoreError(.aborted, store: store, key: key, cause: "the file was already closed")
         }
-        if fsync(fd) != 0 {
-            let code = errno
+        if let code = Syscall.failure(of: { fsync(fd) })?.errno {
             discard()
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "fsync failed: \(errnoText(code))").at(.syncFile)
         }
@@ -120,8 +115,7 @@ final class AtomicFile {
             unlinkat(folder.fd, temporaryName, 0)
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "close failed: \(errnoText(closeCode))").at(.syncFile)
         }
-        if renameat(folder.fd, temporaryName, folder.fd, name) != 0 {
-            let code = errno
+        if let code = Syscall.failure(of: { renameat(folder.fd, temporaryName, folder.fd, name) })?.errno {
             unlinkat(folder.fd, temporaryName, 0)
             let hint = code == EISDIR || code == ENOTEMPTY || code == EEXIST ? "; a folder of that name is in the way" : ""
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "rename failed: \(errnoText(code))\(hint)")

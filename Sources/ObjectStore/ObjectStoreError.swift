@@ -5,7 +5,7 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         fileprivate enum Base: String, Hashable, Sendable {
             case wrongCredentials, accessDenied, noSuchBucket, notFound, unreachable, timeout,
                  connectionLost, serverError, invalidLocation, missingConfiguration, invalidArgument,
-                 localFailure, aborted, symlinkRefused
+                 localFailure, aborted, symlinkRefused, resumeMismatch
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
@@ -26,6 +26,8 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         public static let aborted = Code(.aborted)
         /// A folder store met a symbolic link on the way to a key and refused to follow it.
         public static let symlinkRefused = Code(.symlinkRefused)
+        /// A resumed download's answer does not continue the bytes already delivered.
+        public static let resumeMismatch = Code(.resumeMismatch)
     }
 
     /// The step of a write that failed, so a failure at the end says which request it was.
@@ -96,6 +98,8 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         return ObjectStoreError(.localFailure, store: store, key: key, cause: "\(error)").at(stage)
     }
 
+    static let objectReplaced = "the object was replaced while it was being downloaded; run the command again"
+
     static func invalidKey(store: String, key: String, cause: String) -> ObjectStoreError {
         // A 2,000-character key in every message helps nobody: show its start.
         let shown = key.unicodeScalars.count > 120 ? String(String.UnicodeScalarView(key.unicodeScalars.prefix(100))) + "…" : key
@@ -122,7 +126,7 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
             return "\(target) did not answer in time (\(cause)); check the network or retry later"
         case .connectionLost:
             return "the connection to \(store) broke while transferring \(key ?? "a request") (\(cause)); retry later"
-        case .serverError:
+        case .serverError, .resumeMismatch:
             return "\(target) answered with an error: \(cause)"
         case .invalidLocation:
             return "cannot use \(store) as a storage location: \(cause)"

@@ -125,14 +125,6 @@ extension S3Store {
     public func abortPendingUpload(_ upload: PendingMultipartUpload) throws {
         try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
     }
-
-    /// Aborts every pending multipart upload under `prefix` (clean-up after crashed runs).
-    /// Careful: this includes uploads running right now; `abortStaleUploads` spares them.
-    public func abortPendingUploads(prefix: String) throws {
-        for upload in try listMultipartUploads(prefix: prefix) {
-            try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
-        }
-    }
 }
 
 extension S3Store: StaleUploadCleaning {

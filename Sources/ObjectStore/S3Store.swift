@@ -48,7 +48,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             sink.abort(error)
             throw error
         }
-        let stream = BodyStream(sink: sink, pool: ChunkPool(size: 4, chunkCapacity: 1 << 20))
+        let stream = BodyStream(sink: sink, pool: ChunkPool(size: 4, chunkCapacity: 1 << 20),
+                                store: displayName, key: key)
         do {
             // A retry after bytes reached the sink resumes where they stopped, from the same
             // version of the object (If-Match), so a long restore survives a dropped connection.
@@ -71,10 +72,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                     // An answer without body bytes was not checked on the way in.
                     try stream.accept(status: response.status, headers: response.headers)
                 } catch let error as ObjectStoreError where error.serverCode == "PreconditionFailed" {
-                    throw ObjectStoreError(.serverError, store: displayName, key: key, cause: ResumeMismatch.replaced,
+                    throw ObjectStoreError(.resumeMismatch, store: displayName, key: key, cause: ObjectStoreError.objectReplaced,
                                            serverCode: error.serverCode, httpStatus: error.httpStatus)
-                } catch let mismatch as ResumeMismatch {
-                    throw ObjectStoreError(.serverError, store: displayName, key: key, cause: mismatch.reason)
                 }
             }
             if let total = stream.total, stream.delivered != total {

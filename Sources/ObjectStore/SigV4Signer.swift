@@ -44,7 +44,6 @@ public struct SigV4Signer: Sendable {
     }
 
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
     public var credentials: Credentials
     public var region: String
