@@ -5,8 +5,8 @@ import SQLiteAccess
 /// The audit trail of the guide: one row per operation in the database's own `activity_log`
 /// table, using whichever of `action`, `details`, `created_at`, `user_id` (and a text `id`)
 /// the table has. Written after the snapshot was read, so a dump never waits on it.
-public enum ActivityLog {
-    public enum Action: String, Sendable {
+package enum ActivityLog {
+    package enum Action: String, Sendable {
         case backupCreated = "database_backup_created"
         case scheduledCompleted = "scheduled_backup_completed"
         case scheduledFailed = "scheduled_backup_failed"
@@ -16,7 +16,7 @@ public enum ActivityLog {
 
     /// Adds a row and returns true, or returns false when the database has no `activity_log`.
     @discardableResult
-    public static func record(databasePath: String, action: Action, details: JSONValue, userID: String? = nil) throws -> Bool {
+    package static func record(databasePath: String, action: Action, details: JSONValue, userID: String? = nil) throws -> Bool {
         let db = try Connection(path: databasePath, readOnly: false, busyTimeoutMilliseconds: 10_000)
         let info = try db.prepare("SELECT name, upper(type), \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info('activity_log')")
         var columns: [String: (type: String, required: Bool, primaryKey: Bool)] = [:]

@@ -4,18 +4,18 @@ import ObjectStore
 /// Where backups go: `--store`, else `BACKSTREAM_STORE`, else the folder `.` with the guide's
 /// `backups/` prefix (so keys read `backups/database-….sql.gz` everywhere). A folder store is
 /// laid out like a bucket: `--store /srv/b` keeps `/srv/b/backups/database-….sql.gz`.
-public struct BackupDestination: Sendable {
-    public let store: any ObjectStore
-    public let prefix: String
+package struct BackupDestination: Sendable {
+    package let store: any ObjectStore
+    package let prefix: String
 
-    public static let defaultPrefix = "backups/"
+    package static let defaultPrefix = "backups/"
 
-    public init(store: any ObjectStore, prefix: String) {
+    package init(store: any ObjectStore, prefix: String) {
         self.store = store
         self.prefix = prefix
     }
 
-    public static func resolve(_ url: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BackupDestination {
+    package static func resolve(_ url: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BackupDestination {
         let spec = url ?? environment["BACKSTREAM_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "."
         let (store, prefix) = try StoreLocation.parse(spec, environment: environment)
         var normalized = prefix.isEmpty ? defaultPrefix : prefix
@@ -24,7 +24,7 @@ public struct BackupDestination: Sendable {
     }
 
     /// A backup key given by the user, or `latest`; a bare file name gets the prefix.
-    public func resolveKey(_ given: String) throws -> BackupEntry {
+    package func resolveKey(_ given: String) throws -> BackupEntry {
         let entries = try BackupListing.entries(in: store, prefix: prefix, withMetadata: false)
         if given == "latest" {
             guard let newest = entries.first else {

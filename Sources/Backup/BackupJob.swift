@@ -7,48 +7,48 @@ import Support
 
 /// `backstream backup`: snapshot → SQL → parallel gzip → streaming upload, in one pass with no
 /// temporary file, then retention. Any failure aborts the upload and leaves no object.
-public struct BackupJob {
-    public enum Trigger: String, Sendable { case manual, scheduled }
+package struct BackupJob {
+    package enum Trigger: String, Sendable { case manual, scheduled }
 
-    public struct Options: Sendable {
-        public var dialect: Dialect = .sqlite
-        public var level = 6
-        public var threads = ProcessInfo.processInfo.activeProcessorCount
-        public var retention = RetentionPolicy()
-        public var prune = true
-        public var activityLog = true
-        public var trigger: Trigger = .manual
-        public var userID: String?
-        public var cancellation: Cancellation?
-        public var progress: (@Sendable (DumpProgress) -> Void)?
-        public var busyTimeoutMilliseconds: Int32 = 5000
+    package struct Options: Sendable {
+        package var dialect: Dialect = .sqlite
+        package var level = 6
+        package var threads = ProcessInfo.processInfo.activeProcessorCount
+        package var retention = RetentionPolicy()
+        package var prune = true
+        package var activityLog = true
+        package var trigger: Trigger = .manual
+        package var userID: String?
+        package var cancellation: Cancellation?
+        package var progress: (@Sendable (DumpProgress) -> Void)?
+        package var busyTimeoutMilliseconds: Int32 = 5000
         /// Told about problems that do not fail the backup (an activity log that cannot be written).
-        public var warn: (@Sendable (String) -> Void)?
+        package var warn: (@Sendable (String) -> Void)?
         /// Multipart uploads under the prefix started longer ago than this are a killed run's
         /// leftovers and are aborted before the backup starts; nil leaves them.
-        public var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
-        public init() {}
+        package var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
+        package init() {}
     }
 
     /// 24 hours: far longer than any backup runs, so a running one is never touched.
-    public static let defaultStaleUploadAge: TimeInterval = 24 * 3600
+    package static let defaultStaleUploadAge: TimeInterval = 24 * 3600
 
-    public struct Outcome: Sendable {
-        public var key: String
-        public var size: Int
-        public var tables: Int
-        public var rows: Int64
-        public var sqlBytes: Int64
-        public var seconds: Double
-        public var contentCRC32: UInt32
-        public var metadata: [String: String]
-        public var deletedCount: Int?
+    package struct Outcome: Sendable {
+        package var key: String
+        package var size: Int
+        package var tables: Int
+        package var rows: Int64
+        package var sqlBytes: Int64
+        package var seconds: Double
+        package var contentCRC32: UInt32
+        package var metadata: [String: String]
+        package var deletedCount: Int?
         /// Why pruning after the upload failed; the backup itself succeeded.
-        public var pruneError: String?
+        package var pruneError: String?
         /// Stale multipart uploads aborted before this backup.
-        public var abortedStaleUploads = 0
+        package var abortedStaleUploads = 0
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             var fields: [(String, JSONValue)] = [
                 ("key", .string(key)), ("size", .int(Int64(size))), ("tables", .int(Int64(tables))),
                 ("rows", .int(rows)), ("duration_ms", .int(Int64(seconds * 1000))),
@@ -60,7 +60,7 @@ public struct BackupJob {
         }
     }
 
-    public static func run(databasePath: String, destination: BackupDestination, options: Options) throws -> Outcome {
+    package static func run(databasePath: String, destination: BackupDestination, options: Options) throws -> Outcome {
         let lock = try BackupLock(database: databasePath)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()

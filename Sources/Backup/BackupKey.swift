@@ -3,15 +3,15 @@ import Foundation
 /// Object keys of backups: `<prefix>database-YYYY-MM-DD-HH-MM-SS[-N].sql.gz`, UTC, as the guide
 /// names them (`.sql` keys of the system it replaces are recognised too). Only keys of this
 /// shape are ever listed as backups or deleted by retention.
-public struct BackupKey: Sendable, Equatable {
-    public let key: String
-    public let timestamp: Date
-    public let sequence: Int
-    public let compressed: Bool
+package struct BackupKey: Sendable, Equatable {
+    package let key: String
+    package let timestamp: Date
+    package let sequence: Int
+    package let compressed: Bool
 
     /// The key for a backup started at `date`; `sequence` > 0 keeps two backups started in the
     /// same second apart.
-    public static func make(prefix: String, date: Date, sequence: Int = 0) -> String {
+    package static func make(prefix: String, date: Date, sequence: Int = 0) -> String {
         let c = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let stamp = String(format: "%04d-%02d-%02d-%02d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0,
                            c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
@@ -19,7 +19,7 @@ public struct BackupKey: Sendable, Equatable {
     }
 
     /// Parses a key directly under `prefix`; nil for anything that is not a backup.
-    public init?(key: String, prefix: String) {
+    package init?(key: String, prefix: String) {
         guard key.hasPrefix(prefix) else { return nil }
         var name = Substring(key.dropFirst(prefix.count))
         guard name.hasPrefix("database-") else { return nil }

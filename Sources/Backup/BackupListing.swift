@@ -2,12 +2,12 @@ import Foundation
 import ObjectStore
 
 /// One backup as `list` shows it.
-public struct BackupEntry: Sendable {
-    public var key: BackupKey
-    public var info: ObjectInfo
+package struct BackupEntry: Sendable {
+    package var key: BackupKey
+    package var info: ObjectInfo
 
     /// The guide's object: key, uploaded, size, size_kb, size_mb, metadata.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var metadata = info.metadata
         if metadata[BackupMetadata.size] == nil { metadata[BackupMetadata.size] = String(info.size) }
         if metadata[BackupMetadata.timestamp] == nil { metadata[BackupMetadata.timestamp] = BackupMetadata.iso8601(key.timestamp) }
@@ -26,8 +26,8 @@ public struct BackupEntry: Sendable {
 }
 
 /// Reads the backups under a prefix, newest first.
-public enum BackupListing {
-    public static func entries(in store: any ObjectStore, prefix: String, withMetadata: Bool = true) throws -> [BackupEntry] {
+package enum BackupListing {
+    package static func entries(in store: any ObjectStore, prefix: String, withMetadata: Bool = true) throws -> [BackupEntry] {
         // Listed without the trailing '/' and filtered here: the result is the same, and moto's
         // signature check (the test peer) mishandles a '/' in query values.
         let objects = try store.list(prefix: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix)
@@ -45,7 +45,7 @@ public enum BackupListing {
 
     /// Multipart uploads under the prefix that were neither completed nor aborted (a killed
     /// run's parts); empty for stores without them, or when the store does not say.
-    public static func pendingUploads(in store: any ObjectStore, prefix: String) -> [PendingMultipartUpload] {
+    package static func pendingUploads(in store: any ObjectStore, prefix: String) -> [PendingMultipartUpload] {
         guard let s3 = store as? S3Store else { return [] }
         return (try? pendingUploads(in: s3, prefix: prefix)) ?? []
     }
@@ -57,7 +57,7 @@ public enum BackupListing {
     }
 
     /// `{"backups":[…],"total":N}`, exactly the guide's answer to `GET /api/admin/backup`.
-    public static func json(_ entries: [BackupEntry]) -> JSONValue {
+    package static func json(_ entries: [BackupEntry]) -> JSONValue {
         .object([("backups", .array(entries.map(\.json))), ("total", .int(Int64(entries.count)))])
     }
 }

@@ -6,19 +6,19 @@ import Foundation
 /// One backup per database at a time: an advisory `flock` on a file beside the database (or in
 /// the temp folder when that one is read-only). The lock dies with the process, so a crash
 /// never leaves a stale lock behind.
-public final class BackupLock {
+package final class BackupLock {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
-    public struct Busy: Error, CustomStringConvertible {
-        public let database: String
-        public let holder: String
-        public var description: String {
+    package struct Busy: Error, CustomStringConvertible {
+        package let database: String
+        package let holder: String
+        package var description: String {
             "another backup of \(database) is running (\(holder)); wait for it to finish and try again"
         }
     }
 
-    public init(database: String) throws {
+    package init(database: String) throws {
         let absolute = (database as NSString).standardizingPath
         let beside = absolute + ".backstream-lock"
         var path = beside

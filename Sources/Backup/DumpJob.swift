@@ -4,27 +4,27 @@ import Foundation
 import SQLiteDump
 
 /// `backstream dump`: one snapshot → SQL → (parallel gzip) → file or standard output.
-public struct DumpJob {
-    public struct Options: Sendable {
-        public var dump = DumpOptions()
-        public var gzip = false
-        public var level = 6
-        public var threads = ProcessInfo.processInfo.activeProcessorCount
+package struct DumpJob {
+    package struct Options: Sendable {
+        package var dump = DumpOptions()
+        package var gzip = false
+        package var level = 6
+        package var threads = ProcessInfo.processInfo.activeProcessorCount
         /// nil writes to standard output.
-        public var outputPath: String?
+        package var outputPath: String?
         /// fsync the output file before renaming it into place.
-        public var synchronous = true
-        public init() {}
+        package var synchronous = true
+        package init() {}
     }
 
-    public struct Outcome: Sendable {
-        public var summary: DumpSummary
-        public var bytesWritten: Int
+    package struct Outcome: Sendable {
+        package var summary: DumpSummary
+        package var bytesWritten: Int
         /// CRC-32 of the SQL text, when it was compressed (it comes free from the gzip members).
-        public var contentCRC32: UInt32?
+        package var contentCRC32: UInt32?
     }
 
-    public static func run(databasePath: String, options: Options) throws -> Outcome {
+    package static func run(databasePath: String, options: Options) throws -> Outcome {
         // Open first: a missing or locked database must not create an output file.
         let dumper = try Dumper(databasePath: databasePath, options: options.dump)
         let file = try options.outputPath.map { try FileSink.atomicFile(at: $0) } ?? FileSink.standardOutput()

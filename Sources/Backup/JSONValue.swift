@@ -2,7 +2,7 @@ import SQLiteDump
 import Support
 
 /// A JSON document with ordered object keys, so answers keep the field order of the guide.
-public indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -10,9 +10,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered == b.rendered }
+    package static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered == b.rendered }
 
-    public var rendered: String {
+    package var rendered: String {
         var out = ""
         render(into: &out)
         return out

@@ -3,12 +3,12 @@ import ObjectStore
 
 /// `backstream prune`: deletes backups past the retention period, only ever keys of the
 /// backup naming pattern directly under the prefix.
-public enum PruneJob {
-    public struct Outcome: Sendable {
-        public var deleted: [String]
-        public var kept: Int
-        public var dryRun: Bool
-        public var json: JSONValue {
+package enum PruneJob {
+    package struct Outcome: Sendable {
+        package var deleted: [String]
+        package var kept: Int
+        package var dryRun: Bool
+        package var json: JSONValue {
             var fields: [(String, JSONValue)] = [("success", .bool(true)), ("deleted_count", .int(Int64(deleted.count)))]
             if dryRun { fields.append(("dry_run", .bool(true))) }
             fields.append(("deleted", .array(deleted.map(JSONValue.string))))
@@ -16,7 +16,7 @@ public enum PruneJob {
         }
     }
 
-    public static func run(destination: BackupDestination, policy: RetentionPolicy, dryRun: Bool,
+    package static func run(destination: BackupDestination, policy: RetentionPolicy, dryRun: Bool,
                            databasePath: String? = nil, userID: String? = nil, now: Date = Date(),
                            warn: (@Sendable (String) -> Void)? = nil) throws -> Outcome {
         let entries = try BackupListing.entries(in: destination.store, prefix: destination.prefix, withMetadata: false)

@@ -9,28 +9,28 @@ import SQLiteDump
 import Support
 
 /// What a restore (or a verify) read and checked.
-public struct RestoreReport: Sendable {
-    public var key: String
-    public var rows: Int64 = 0
-    public var sqlBytes = 0
-    public var seconds = 0.0
-    public var tables: [(name: String, expected: Int64, actual: Int64)] = []
-    public var integrity = "not checked"
-    public var foreignKeyViolations = 0
-    public var expectedCRC32: UInt32?
-    public var actualCRC32: UInt32 = 0
-    public var complete = false
+package struct RestoreReport: Sendable {
+    package var key: String
+    package var rows: Int64 = 0
+    package var sqlBytes = 0
+    package var seconds = 0.0
+    package var tables: [(name: String, expected: Int64, actual: Int64)] = []
+    package var integrity = "not checked"
+    package var foreignKeyViolations = 0
+    package var expectedCRC32: UInt32?
+    package var actualCRC32: UInt32 = 0
+    package var complete = false
     /// The script does not start with Backstream's header (restored with `allowForeign`).
-    public var foreign = false
+    package var foreign = false
     /// What the writer recorded about the source at backup time, when it did.
-    public var sourceChecks: SourceChecks?
-    public var problems: [String] = []
+    package var sourceChecks: SourceChecks?
+    package var problems: [String] = []
     /// Facts worth telling that are not problems (violations reproduced from the source).
-    public var notes: [String] = []
+    package var notes: [String] = []
 
-    public var ok: Bool { problems.isEmpty }
+    package var ok: Bool { problems.isEmpty }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("key", .string(key)), ("ok", .bool(ok)), ("rows", .int(rows)), ("sql_bytes", .int(Int64(sqlBytes))),
             ("duration_ms", .int(Int64(seconds * 1000))), ("integrity_check", .string(integrity)),
@@ -52,8 +52,8 @@ public struct RestoreReport: Sendable {
 /// The object is untrusted: the loader runs it under `LoaderSandbox` into a file this process
 /// created (O_EXCL|O_NOFOLLOW) beside the target, which is synced and renamed into place only
 /// at the end, so a failure or a kill at any moment leaves the old target as it was.
-public enum RestoreJob {
-    public static func restore(_ entry: BackupEntry, from destination: BackupDestination, into target: String,
+package enum RestoreJob {
+    package static func restore(_ entry: BackupEntry, from destination: BackupDestination, into target: String,
                                force: Bool, allowForeign: Bool = false, cancellation: Cancellation? = nil,
                                progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         var link = stat()
@@ -87,7 +87,7 @@ public enum RestoreJob {
 
     /// Streams the backup's SQL to `sink` (standard output) and checks its frame and checksum;
     /// a script without Backstream's header is refused before any of it is written.
-    public static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink,
+    package static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink,
                                   allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
@@ -110,7 +110,7 @@ public enum RestoreJob {
 
     /// Loads the backup into the new database at `path` (created by the caller) and checks it
     /// against what the dump recorded; the caller owns the file.
-    public static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
+    package static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
                             accepts: ScriptLoader.Source = .backstream, cancellation: Cancellation? = nil,
                             progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let started = Date()

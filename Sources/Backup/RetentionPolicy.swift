@@ -3,16 +3,16 @@ import Foundation
 /// Which backups a prune deletes: those older than `retentionDays` by the time in their key,
 /// except the newest `keepLast`, which survive whatever their age — a month of failed backups
 /// must not erase the last good one.
-public struct RetentionPolicy: Sendable, Equatable {
-    public var retentionDays: Int
-    public var keepLast: Int
+package struct RetentionPolicy: Sendable, Equatable {
+    package var retentionDays: Int
+    package var keepLast: Int
 
-    public init(retentionDays: Int = 30, keepLast: Int = 3) {
+    package init(retentionDays: Int = 30, keepLast: Int = 3) {
         self.retentionDays = retentionDays
         self.keepLast = keepLast
     }
 
-    public func expired(_ backups: [BackupKey], now: Date) -> [BackupKey] {
+    package func expired(_ backups: [BackupKey], now: Date) -> [BackupKey] {
         let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
         let newestFirst = backups.sorted(by: BackupKey.newestFirst)
         return newestFirst.dropFirst(max(0, keepLast)).filter { $0.timestamp < cutoff }
@@ -21,7 +21,7 @@ public struct RetentionPolicy: Sendable, Equatable {
 
 extension BackupKey {
     /// Newest first: by time in the key, then by sequence within one second.
-    public static func newestFirst(_ a: BackupKey, _ b: BackupKey) -> Bool {
+    package static func newestFirst(_ a: BackupKey, _ b: BackupKey) -> Bool {
         if a.timestamp != b.timestamp { return a.timestamp > b.timestamp }
         if a.sequence != b.sequence { return a.sequence > b.sequence }
         return a.key > b.key

@@ -8,15 +8,15 @@ import Support
 
 /// `backstream upload`: any byte stream (a file, a pipe) to one object, through the same
 /// bounded multipart uploader as backups.
-public enum UploadJob {
-    public struct Outcome: Sendable {
-        public var key: String
-        public var bytes: Int
-        public var seconds: Double
+package enum UploadJob {
+    package struct Outcome: Sendable {
+        package var key: String
+        package var bytes: Int
+        package var seconds: Double
     }
 
     /// Reads `fd` to its end and stores it at `key`; on any failure the upload is aborted.
-    public static func run(fd: Int32, name: String, store: any ObjectStore, key: String, contentType: String,
+    package static func run(fd: Int32, name: String, store: any ObjectStore, key: String, contentType: String,
                            sizeHint: Int?, cancellation: Cancellation? = nil,
                            progress: ProgressSink.Report? = nil) throws -> Outcome {
         let started = Date()

@@ -7,8 +7,8 @@ import Support
 
 /// `backstream verify`: a restore into a scratch database in a private folder (mode 0700) that
 /// is always deleted. Only Backstream's own scripts verify: a script without the header fails.
-public enum VerifyJob {
-    public static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil,
+package enum VerifyJob {
+    package static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil,
                            progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         var template = Array((NSTemporaryDirectory() + "/backstream-verify-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> String? in

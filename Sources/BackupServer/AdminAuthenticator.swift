@@ -6,29 +6,29 @@ import JWTKit
 import Logging
 
 /// Who may use the admin API: static tokens and/or RS256 JWTs checked against a JWKS.
-public struct AdminAuthConfiguration: Sendable {
-    public var staticTokens: [String] = []
-    public var jwksURL: URL?
-    public var jwksFile: String?
-    public var issuer: String?
-    public var authorizedParties: [String] = []
+package struct AdminAuthConfiguration: Sendable {
+    package var staticTokens: [String] = []
+    package var jwksURL: URL?
+    package var jwksFile: String?
+    package var issuer: String?
+    package var authorizedParties: [String] = []
     /// Allowed clock skew for `exp` and `nbf`.
-    public var leeway: TimeInterval = 5
+    package var leeway: TimeInterval = 5
     /// The longest lifetime a token may claim: `exp` at most this far after `iat`/`nbf` and
     /// after now (an `exp` of 1e300 is refused). BACKSTREAM_JWT_MAX_LIFETIME, in seconds.
-    public var maxTokenLifetime: TimeInterval = 24 * 3600
+    package var maxTokenLifetime: TimeInterval = 24 * 3600
     /// A JWKS URL is fetched again (a token signed by an unknown key) at most this often.
-    public var jwksRefetchInterval: TimeInterval = 60
+    package var jwksRefetchInterval: TimeInterval = 60
     /// Backoff of the fetch at start while the JWKS URL is unreachable: first and longest wait.
-    public var jwksRetryInitial: TimeInterval = 1
-    public var jwksRetryMax: TimeInterval = 60
-    public init() {}
+    package var jwksRetryInitial: TimeInterval = 1
+    package var jwksRetryMax: TimeInterval = 60
+    package init() {}
 
     var usesJWT: Bool { jwksURL != nil || jwksFile != nil }
 }
 
 /// The verdict on one Authorization header.
-public enum AuthOutcome: Sendable, Equatable {
+package enum AuthOutcome: Sendable, Equatable {
     case admin(userID: String)
     /// Missing or invalid credentials (401).
     case unauthorized(String)
@@ -41,26 +41,26 @@ public enum AuthOutcome: Sendable, Equatable {
 /// Checks `Authorization: Bearer …` the way a Clerk session token is checked: signature by a
 /// JWKS key (RS256 only), `exp`/`nbf` with a small skew, `iss` pinned, `azp` among the
 /// authorized parties when configured, then the admin role. Never logs or echoes a token.
-public actor AdminAuthenticator {
+package actor AdminAuthenticator {
     private let configuration: AdminAuthConfiguration
     private var keys: JWTKeyCollection?
     private var keysLoaded: Date?
     private var lastFetch: ContinuousClock.Instant?
     private var fetching: Task<Void, Never>?
 
-    public init(configuration: AdminAuthConfiguration) {
+    package init(configuration: AdminAuthConfiguration) {
         self.configuration = configuration
     }
 
     /// Loads a JWKS file now, so a bad file fails at start-up.
-    public func loadKeyFile() async throws(ServerError) {
+    package func loadKeyFile() async throws(ServerError) {
         guard configuration.jwksFile != nil else { return }
         try await loadKeys()
     }
 
     /// With a JWKS URL: fetches until the keys arrive, waiting `jwksRetryInitial` doubling to
     /// `jwksRetryMax` between attempts; returns when loaded or cancelled.
-    public func keepLoadingKeys(logger: Logger) async {
+    package func keepLoadingKeys(logger: Logger) async {
         guard configuration.jwksFile == nil, configuration.jwksURL != nil else { return }
         var wait = max(0.01, configuration.jwksRetryInitial)
         while keys == nil && !Task.isCancelled {
@@ -83,7 +83,7 @@ public actor AdminAuthenticator {
     }
 
     /// Loads the JWKS (file or URL).
-    public func loadKeys() async throws(ServerError) {
+    package func loadKeys() async throws(ServerError) {
         guard configuration.usesJWT else { return }
         let json: String
         if let file = configuration.jwksFile {
@@ -107,7 +107,7 @@ public actor AdminAuthenticator {
         keysLoaded = Date()
     }
 
-    public func authenticate(authorization: String?) async -> AuthOutcome {
+    package func authenticate(authorization: String?) async -> AuthOutcome {
         guard let authorization, let token = Self.bearer(authorization) else {
             return .unauthorized("missing bearer token")
         }

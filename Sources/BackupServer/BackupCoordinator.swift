@@ -7,28 +7,28 @@ import Support
 /// Runs the server's backups one at a time and remembers how they went (for /healthz,
 /// /metrics and the admin page). The job itself runs on a blocking queue; this actor only
 /// holds state, so a second trigger is answered (409) while the first one runs.
-public actor BackupCoordinator {
-    public struct Running: Sendable {
-        public let started: Date
-        public let trigger: BackupJob.Trigger
+package actor BackupCoordinator {
+    package struct Running: Sendable {
+        package let started: Date
+        package let trigger: BackupJob.Trigger
         let cancellation: Cancellation
     }
 
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let alerts: AlertWebhook?
-    public private(set) var running: Running?
-    public private(set) var lastRun: BackupRun?
-    public private(set) var lastSuccess: BackupRun?
-    public private(set) var nextScheduledRun: Date?
+    package private(set) var running: Running?
+    package private(set) var lastRun: BackupRun?
+    package private(set) var lastSuccess: BackupRun?
+    package private(set) var nextScheduledRun: Date?
     private var shuttingDown = false
 
     // Prometheus counters.
-    public private(set) var backupsTotal = 0
-    public private(set) var backupsFailedTotal = 0
-    public private(set) var uploadedBytesTotal = 0
+    package private(set) var backupsTotal = 0
+    package private(set) var backupsFailedTotal = 0
+    package private(set) var uploadedBytesTotal = 0
 
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    package init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.alerts = configuration.alertWebhook.map { AlertWebhook(url: $0, logger: logger) }
@@ -37,7 +37,7 @@ public actor BackupCoordinator {
     func setNextScheduledRun(_ date: Date?) { nextScheduledRun = date }
 
     /// Backs up and prunes; throws `ServerError.busy` when a backup is already running.
-    public func backup(trigger: BackupJob.Trigger, userID: String?) async throws -> BackupJob.Outcome {
+    package func backup(trigger: BackupJob.Trigger, userID: String?) async throws -> BackupJob.Outcome {
         if shuttingDown { throw ServerError.shuttingDown }
         if let running { throw ServerError.busy(started: running.started, holder: nil) }
         let cancellation = Cancellation()
@@ -96,7 +96,7 @@ public actor BackupCoordinator {
 
     /// Refuses new backups, waits up to `grace` for a running one, then cancels it (its upload
     /// is aborted, leaving no object) and waits for it to stop.
-    public func drain(grace: Duration) async {
+    package func drain(grace: Duration) async {
         shuttingDown = true
         guard let current = running else { return }
         logger.notice("waiting for the running backup before shutting down", metadata: ["grace": "\(grace)"])

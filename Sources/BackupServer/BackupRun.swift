@@ -2,15 +2,15 @@ import Backup
 import Foundation
 
 /// The outcome of one backup the server ran (scheduled, cron endpoint or admin).
-public struct BackupRun: Sendable {
-    public var trigger: String
-    public var started: Date
-    public var finished: Date
-    public var key: String?
-    public var size: Int?
-    public var deletedCount: Int?
-    public var error: String?
+package struct BackupRun: Sendable {
+    package var trigger: String
+    package var started: Date
+    package var finished: Date
+    package var key: String?
+    package var size: Int?
+    package var deletedCount: Int?
+    package var error: String?
 
-    public var ok: Bool { error == nil }
-    public var seconds: Double { finished.timeIntervalSince(started) }
+    package var ok: Bool { error == nil }
+    package var seconds: Double { finished.timeIntervalSince(started) }
 }

@@ -6,14 +6,14 @@ import ServiceLifecycle
 /// The built-in cron: sleeps until the schedule's next minute, runs backup + prune as a
 /// scheduled backup, repeats. On graceful shutdown it stops waiting and drains the coordinator
 /// (a running backup gets `shutdownGrace` to finish, then is cancelled).
-public struct BackupScheduler: Service {
+package struct BackupScheduler: Service {
     let schedule: CronSchedule?
     let clock: any ServerClock
     let coordinator: BackupCoordinator
     let shutdownGrace: Duration
     let logger: Logger
 
-    public init(schedule: CronSchedule?, clock: any ServerClock, coordinator: BackupCoordinator,
+    package init(schedule: CronSchedule?, clock: any ServerClock, coordinator: BackupCoordinator,
             shutdownGrace: Duration, logger: Logger) {
         self.schedule = schedule
         self.clock = clock
@@ -22,7 +22,7 @@ public struct BackupScheduler: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             if let schedule {
                 group.addTask { await loop(schedule) }

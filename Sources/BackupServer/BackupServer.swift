@@ -7,9 +7,9 @@ import Synchronization
 
 /// `backstream serve`: the HTTP API of the guide, the admin page, health and metrics, and the
 /// built-in schedule, in one service group that shuts down gracefully on SIGTERM.
-public struct BackupServer: Sendable {
-    public let configuration: ServerConfiguration
-    public let coordinator: BackupCoordinator
+package struct BackupServer: Sendable {
+    package let configuration: ServerConfiguration
+    package let coordinator: BackupCoordinator
     let authenticator: AdminAuthenticator
     /// Work-starting requests, per authenticated identity.
     let limiter: TokenBucket
@@ -23,7 +23,7 @@ public struct BackupServer: Sendable {
         let group = Mutex<ServiceGroup?>(nil)
     }
 
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    package init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         coordinator = BackupCoordinator(configuration: configuration, logger: logger)
@@ -34,7 +34,7 @@ public struct BackupServer: Sendable {
 
     /// Runs until SIGTERM/SIGINT (graceful) or until the task is cancelled. `onListening` gets
     /// the bound port (useful with port 0).
-    public func run(handleSignals: Bool = true, onListening: (@Sendable (Int) async -> Void)? = nil) async throws {
+    package func run(handleSignals: Bool = true, onListening: (@Sendable (Int) async -> Void)? = nil) async throws {
         // A JWKS file is configuration and must be readable now; a JWKS URL may be down at
         // start: the loader retries with backoff and tokens get 503 until keys arrive.
         try await authenticator.loadKeyFile()
@@ -64,14 +64,14 @@ public struct BackupServer: Sendable {
     }
 
     /// Starts the graceful shutdown that SIGTERM starts: running backups get their grace.
-    public func shutdown() async {
+    package func shutdown() async {
         await running.group.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     /// The HTTP application `run` serves: the router (`buildRouter`) on the configured
     /// address. The scheduler is not part of it; tests drive it in-process with
     /// HummingbirdTesting.
-    public func buildApplication(onListening: (@Sendable (Int) async -> Void)? = nil) -> some ApplicationProtocol {
+    package func buildApplication(onListening: (@Sendable (Int) async -> Void)? = nil) -> some ApplicationProtocol {
         Application(
             router: buildRouter(),
             // The idle timeout also bounds a request head that never completes (slow headers):

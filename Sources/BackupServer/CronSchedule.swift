@@ -5,8 +5,8 @@ import Foundation
 /// comma-separated lists of those; months and weekdays also take three-letter names, and weekday
 /// 7 is Sunday like 0. When both day fields are restricted a day matches if either does (the
 /// Vixie cron rule); when one is `*` only the other one counts.
-public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
-    public let expression: String
+package struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
+    package let expression: String
     let minutes: Set<Int>
     let hours: Set<Int>
     let daysOfMonth: Set<Int>
@@ -15,9 +15,9 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
 
-    public var description: String { expression }
+    package var description: String { expression }
 
-    public init(_ expression: String) throws(CronError) {
+    package init(_ expression: String) throws(CronError) {
         let fields = expression.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
             throw CronError(expression: expression, field: nil,
@@ -37,7 +37,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// The first whole minute strictly after `date` that the schedule matches, or nil when there
     /// is none within eight years (`0 0 30 2 *`, February 30th, never happens).
-    public func next(after date: Date) -> Date? {
+    package func next(after date: Date) -> Date? {
         let startMinute = Int64((date.timeIntervalSince1970 / 60).rounded(.down)) + 1
         var day = Self.floorDiv(startMinute, 1440)
         var minuteOfDay = Int(startMinute - day * 1440)
@@ -67,7 +67,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the schedule fires at the minute containing `date`.
-    public func matches(_ date: Date) -> Bool {
+    package func matches(_ date: Date) -> Bool {
         let minute = Int64((date.timeIntervalSince1970 / 60).rounded(.down))
         let day = Self.floorDiv(minute, 1440)
         let minuteOfDay = Int(minute - day * 1440)
@@ -82,7 +82,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         return domOK && dowOK
     }
 
-    public static func == (a: CronSchedule, b: CronSchedule) -> Bool {
+    package static func == (a: CronSchedule, b: CronSchedule) -> Bool {
         a.minutes == b.minutes && a.hours == b.hours && a.daysOfMonth == b.daysOfMonth && a.months == b.months
             && a.daysOfWeek == b.daysOfWeek && a.dayOfMonthRestricted == b.dayOfMonthRestricted
             && a.dayOfWeekRestricted == b.dayOfWeekRestricted
@@ -193,10 +193,10 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// An invalid cron expression, naming the field at fault.
-public struct CronError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let expression: String
-    public let fieldName: String?
-    public let reason: String
+package struct CronError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let expression: String
+    package let fieldName: String?
+    package let reason: String
 
     init(expression: String, field: CronSchedule.Field?, reason: String) {
         self.expression = expression
@@ -204,7 +204,7 @@ public struct CronError: Error, CustomStringConvertible, Sendable, Equatable {
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         if let fieldName { return "invalid cron expression '\(expression)': \(fieldName) field: \(reason)" }
         return "invalid cron expression '\(expression)': \(reason)"
     }

@@ -2,21 +2,21 @@ import Foundation
 
 /// Where the scheduler reads the time and waits: the system clock in production, a shifted one
 /// in tests so "02:00 UTC" can be two seconds away.
-public protocol ServerClock: Sendable {
+package protocol ServerClock: Sendable {
     func now() -> Date
     /// Returns once `now() >= date`; throws `CancellationError` when the task is cancelled.
     func sleep(until date: Date) async throws
 }
 
 /// The wall clock, moved by a fixed offset (zero in production).
-public struct SystemClock: ServerClock {
-    public let offset: TimeInterval
+package struct SystemClock: ServerClock {
+    package let offset: TimeInterval
 
-    public init(offset: TimeInterval = 0) { self.offset = offset }
+    package init(offset: TimeInterval = 0) { self.offset = offset }
 
-    public func now() -> Date { Date().addingTimeInterval(offset) }
+    package func now() -> Date { Date().addingTimeInterval(offset) }
 
-    public func sleep(until date: Date) async throws {
+    package func sleep(until date: Date) async throws {
         // Sleeps in slices of at most a minute so a wall-clock step (NTP, suspend) is noticed.
         while true {
             let remaining = date.timeIntervalSince(now())

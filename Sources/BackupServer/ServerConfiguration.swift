@@ -2,41 +2,41 @@ import Backup
 import Foundation
 
 /// Everything `backstream serve` needs; built from flags plus the environment.
-public struct ServerConfiguration: Sendable {
-    public var databasePath: String
-    public var destination: BackupDestination
-    public var host = "127.0.0.1"
-    public var port = 8080
+package struct ServerConfiguration: Sendable {
+    package var databasePath: String
+    package var destination: BackupDestination
+    package var host = "127.0.0.1"
+    package var port = 8080
     /// nil: no built-in schedule (`--schedule off`).
-    public var schedule: CronSchedule?
-    public var retention = RetentionPolicy()
+    package var schedule: CronSchedule?
+    package var retention = RetentionPolicy()
     /// CRON_SECRET: when set, `GET /api/cron/backup` needs it as a Bearer token.
-    public var cronSecret: String?
-    public var auth = AdminAuthConfiguration()
-    public var alertWebhook: URL?
+    package var cronSecret: String?
+    package var auth = AdminAuthConfiguration()
+    package var alertWebhook: URL?
     /// Backup-triggering requests allowed in a burst, and the refill rate (per second).
-    public var rateLimitBurst = 10
-    public var rateLimitPerSecond = 0.2
+    package var rateLimitBurst = 10
+    package var rateLimitPerSecond = 0.2
     /// How long a graceful shutdown waits for a running backup before cancelling it.
-    public var shutdownGrace: Duration = .seconds(30)
-    public var clock: any ServerClock = SystemClock()
+    package var shutdownGrace: Duration = .seconds(30)
+    package var clock: any ServerClock = SystemClock()
     /// Seconds a connection may sit idle (including a request head that never completes).
-    public var idleTimeoutSeconds: Double = 30
+    package var idleTimeoutSeconds: Double = 30
     /// Seconds a download may make no progress (client not reading) before it is cut off.
-    public var downloadStallSeconds: Double = 30
+    package var downloadStallSeconds: Double = 30
     /// Mark the session cookie Secure even without X-Forwarded-Proto: https (BACKSTREAM_SECURE_COOKIE=1).
-    public var secureCookies = false
+    package var secureCookies = false
     /// Compression threads for backups run by the server.
-    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    package var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    public init(databasePath: String, destination: BackupDestination) {
+    package init(databasePath: String, destination: BackupDestination) {
         self.databasePath = databasePath
         self.destination = destination
     }
 
     /// Reads CRON_SECRET, BACKSTREAM_ADMIN_TOKENS, BACKSTREAM_JWKS_URL / _FILE,
     /// BACKSTREAM_JWT_ISSUER, BACKSTREAM_JWT_AUTHORIZED_PARTIES and BACKSTREAM_ALERT_WEBHOOK.
-    public mutating func apply(environment env: [String: String]) throws(ServerError) {
+    package mutating func apply(environment env: [String: String]) throws(ServerError) {
         func value(_ name: String) -> String? {
             guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v

@@ -2,7 +2,7 @@ import Foundation
 import Backup
 
 /// Failures the server reports with a status code and a one-line message.
-public enum ServerError: Error, CustomStringConvertible, Sendable {
+package enum ServerError: Error, CustomStringConvertible, Sendable {
     /// A backup is already running (started at `started`, or by another process).
     case busy(started: Date?, holder: String?)
     case shuttingDown
@@ -11,7 +11,7 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case configuration(String)
     case jwks(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .busy(let started, let holder):
             if let started { return "a backup is already running since \(BackupMetadata.iso8601(started))" }

@@ -2,11 +2,11 @@ import Logging
 import Synchronization
 
 /// The server's logger: swift-log's stderr handler, `key=value` metadata, never a secret.
-public enum ServerLogging {
+package enum ServerLogging {
     private static let bootstrapped = Atomic<Bool>(false)
 
     /// Installs the stderr handler (once per process) and returns the server's logger.
-    public static func logger(level: Logger.Level = .info) -> Logger {
+    package static func logger(level: Logger.Level = .info) -> Logger {
         if !bootstrapped.exchange(true, ordering: .acquiringAndReleasing) {
             LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
         }
@@ -15,5 +15,5 @@ public enum ServerLogging {
         return logger
     }
 
-    public static func level(named name: String) -> Logger.Level? { Logger.Level(rawValue: name.lowercased()) }
+    package static func level(named name: String) -> Logger.Level? { Logger.Level(rawValue: name.lowercased()) }
 }

@@ -2,26 +2,26 @@ import Hummingbird
 
 /// The request context: Hummingbird's basic one, the peer address the failure limit keys on,
 /// and what the auth middleware found out.
-public struct ServerRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct ServerRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// The peer's IP address ("unknown" for a Unix socket or the in-process test client).
-    public let peer: String
+    package let peer: String
     /// The admin identity a bearer token proved (`AdminAuthMiddleware`).
-    public var identity: String?
+    package var identity: String?
     /// The admin page's cookie session verdict (`AdminSessionMiddleware`).
     var session: AdminSession?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
         closeConnection = { [channel = source.channel] in channel.close(promise: nil) }
     }
 
     /// Closes this request's connection (a stalled download).
-    public let closeConnection: @Sendable () -> Void
+    package let closeConnection: @Sendable () -> Void
 
     /// Answers keep the guide's key order.
-    public var responseEncoder: some ResponseEncoder { OrderedJSONEncoder() }
+    package var responseEncoder: some ResponseEncoder { OrderedJSONEncoder() }
 }
 
 /// The admin page's cookie, checked like a bearer token.

@@ -2,22 +2,22 @@ import Foundation
 
 /// A bounded FIFO between threads. `put` blocks when full, `take` blocks when empty and returns
 /// nil once the queue is closed and drained. `fail` wakes everyone with an error.
-public final class BlockingQueue<Element>: @unchecked Sendable {
+package final class BlockingQueue<Element>: @unchecked Sendable {
     private var items: [Element?]
     private var head = 0
     private var stored = 0
     private var closed = false
     private var failure: Error?
     private let condition = NSCondition()
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity > 0, "a queue needs room for at least one element")
         self.capacity = capacity
         self.items = Array(repeating: nil, count: capacity)
     }
 
-    public func put(_ element: Element) throws {
+    package func put(_ element: Element) throws {
         condition.lock()
         defer { condition.unlock() }
         while stored == capacity && failure == nil { condition.wait() }
@@ -28,7 +28,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         condition.broadcast()
     }
 
-    public func take() throws -> Element? {
+    package func take() throws -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while stored == 0 && !closed && failure == nil { condition.wait() }
@@ -44,7 +44,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
 
     /// Removes and returns whatever is still queued, even after `fail`: a failed stage hands
     /// queued chunks back to their pools, or a producer waiting on its pool would wait forever.
-    public func drain() -> [Element] {
+    package func drain() -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         var drained: [Element] = []
@@ -58,14 +58,14 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         return drained
     }
 
-    public func close() {
+    package func close() {
         condition.lock()
         closed = true
         condition.broadcast()
         condition.unlock()
     }
 
-    public func fail(_ error: Error) {
+    package func fail(_ error: Error) {
         condition.lock()
         if failure == nil { failure = error }
         condition.broadcast()

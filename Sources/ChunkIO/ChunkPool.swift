@@ -2,22 +2,22 @@ import Foundation
 
 /// A fixed set of equally sized chunks. `take()` blocks while all are in use, which is the
 /// back-pressure that keeps a fast producer from running ahead of a slow consumer.
-public final class ChunkPool: @unchecked Sendable {
-    public let chunkCapacity: Int
-    public let size: Int
+package final class ChunkPool: @unchecked Sendable {
+    package let chunkCapacity: Int
+    package let size: Int
     private var free: [Chunk] = []
     private var created = 0
     private var failure: Error?
     private let condition = NSCondition()
 
-    public init(size: Int, chunkCapacity: Int) {
+    package init(size: Int, chunkCapacity: Int) {
         precondition(size > 0 && chunkCapacity > 0, "a pool needs at least one chunk of at least one byte")
         self.size = size
         self.chunkCapacity = chunkCapacity
     }
 
     /// Waits for a free chunk; throws the error passed to `fail(_:)` once the pipeline failed.
-    public func take() throws -> Chunk {
+    package func take() throws -> Chunk {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -41,7 +41,7 @@ public final class ChunkPool: @unchecked Sendable {
     }
 
     /// Wakes every waiter with `error`, so no stage stays blocked after another one failed.
-    public func fail(_ error: Error) {
+    package func fail(_ error: Error) {
         condition.lock()
         if failure == nil { failure = error }
         condition.broadcast()

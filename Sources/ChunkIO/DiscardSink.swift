@@ -1,13 +1,13 @@
 /// Counts and drops everything: for benchmarks and for measuring a stage on its own.
-public final class DiscardSink: ChunkSink {
-    public private(set) var bytes = 0
-    public private(set) var chunks = 0
-    public init() {}
-    public func write(_ chunk: Chunk) throws {
+package final class DiscardSink: ChunkSink {
+    package private(set) var bytes = 0
+    package private(set) var chunks = 0
+    package init() {}
+    package func write(_ chunk: Chunk) throws {
         bytes += chunk.count
         chunks += 1
         chunk.recycle()
     }
-    public func finish() throws {}
-    public func abort(_ error: Error) {}
+    package func finish() throws {}
+    package func abort(_ error: Error) {}
 }

@@ -7,15 +7,15 @@ import Darwin
 
 /// Writes chunks to a file descriptor. A file output goes to a temporary name beside the target
 /// and is renamed into place only by `finish`, so a failed or interrupted run leaves nothing.
-public final class FileSink: ChunkSink {
+package final class FileSink: ChunkSink {
     private var fd: Int32
     private let displayPath: String
     private var temporaryPath: String?
     private let finalPath: String?
-    public private(set) var bytesWritten: Int = 0
+    package private(set) var bytesWritten: Int = 0
     /// Flush to stable storage before the rename (and the folder after it), as pg_dump does by
     /// default; off for throwaway outputs.
-    public var synchronous = true
+    package var synchronous = true
 
     private init(fd: Int32, displayPath: String, temporaryPath: String?, finalPath: String?) {
         self.fd = fd
@@ -25,7 +25,7 @@ public final class FileSink: ChunkSink {
     }
 
     /// Standard output; never closed by the sink.
-    public static func standardOutput() -> FileSink {
+    package static func standardOutput() -> FileSink {
         FileSink(fd: 1, displayPath: "standard output", temporaryPath: nil, finalPath: nil)
     }
 
@@ -34,7 +34,7 @@ public final class FileSink: ChunkSink {
     /// The temporary file is created with `O_EXCL | O_NOFOLLOW`: whatever already sits at that
     /// name (a symlink planted in a shared folder, a crashed run's leftover) is never opened,
     /// truncated or written through; another name is tried instead.
-    public static func atomicFile(at path: String) throws -> FileSink {
+    package static func atomicFile(at path: String) throws -> FileSink {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -55,12 +55,12 @@ public final class FileSink: ChunkSink {
         throw OutputError(code: .cannotCreate, path: path, reason: String(cString: strerror(lastError)))
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
         try writeAll(chunk.bytes)
     }
 
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+    package func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         do {
             try Syscall.writeAll(fd, bytes) { bytesWritten += $0 }
         } catch {
@@ -69,7 +69,7 @@ public final class FileSink: ChunkSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard let temporaryPath, let finalPath else { return }
         if synchronous, let failure = Syscall.failure(of: { fsync(fd) }) {
             let reason = failure.message
@@ -97,7 +97,7 @@ public final class FileSink: ChunkSink {
         }
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         guard let temporaryPath else { return }
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)

@@ -1,17 +1,17 @@
 /// Why an output could not be written. Messages name the path and say what to do next.
-public struct OutputError: Error, CustomStringConvertible, Sendable {
-    public enum Code: Sendable { case cannotCreate, writeFailed, cannotRename, brokenPipe }
-    public let code: Code
-    public let path: String
-    public let reason: String
+package struct OutputError: Error, CustomStringConvertible, Sendable {
+    package enum Code: Sendable { case cannotCreate, writeFailed, cannotRename, brokenPipe }
+    package let code: Code
+    package let path: String
+    package let reason: String
 
-    public init(code: Code, path: String, reason: String) {
+    package init(code: Code, path: String, reason: String) {
         self.code = code
         self.path = path
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .cannotCreate:
             return "cannot create output file \(path): \(reason); check that the folder exists and is writable"

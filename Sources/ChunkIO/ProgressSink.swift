@@ -4,17 +4,17 @@ import Foundation
 /// seconds, then once more at the end, for progress lines on long transfers.
 ///
 /// The report runs on the writing thread and must be quick (it formats one line).
-public final class ProgressSink: ChunkSink {
-    public typealias Report = (_ bytes: Int64, _ elapsed: Double) -> Void
+package final class ProgressSink: ChunkSink {
+    package typealias Report = (_ bytes: Int64, _ elapsed: Double) -> Void
 
     private let downstream: ChunkSink
     private let report: Report
     private let interval: Double
     private let started = DispatchTime.now().uptimeNanoseconds
     private var lastReport: UInt64
-    public private(set) var bytes: Int64 = 0
+    package private(set) var bytes: Int64 = 0
 
-    public init(downstream: ChunkSink, interval: Double = 0.5, report: @escaping Report) {
+    package init(downstream: ChunkSink, interval: Double = 0.5, report: @escaping Report) {
         self.downstream = downstream
         self.interval = interval
         self.report = report
@@ -22,11 +22,11 @@ public final class ProgressSink: ChunkSink {
     }
 
     /// `sink` behind a counter when there is someone to report to, else `sink` itself.
-    public static func counting(_ sink: ChunkSink, _ report: Report?) -> ChunkSink {
+    package static func counting(_ sink: ChunkSink, _ report: Report?) -> ChunkSink {
         report.map { ProgressSink(downstream: sink, report: $0) } ?? sink
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         bytes += Int64(chunk.count)
         let now = DispatchTime.now().uptimeNanoseconds
         if Double(now - lastReport) / 1e9 >= interval {
@@ -36,12 +36,12 @@ public final class ProgressSink: ChunkSink {
         try downstream.write(chunk)
     }
 
-    public func finish() throws {
+    package func finish() throws {
         try downstream.finish()
         report(bytes, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         downstream.abort(error)
     }
 }

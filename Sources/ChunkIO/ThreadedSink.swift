@@ -6,7 +6,7 @@ import Foundation
 /// `finish` and `abort` may be called in any order and more than once (a caller aborts after a
 /// failed finish): the thread's end is a state, not a one-shot signal, so neither waits for
 /// something the other already consumed, and the downstream is finished or aborted once.
-public final class ThreadedSink: ChunkSink, @unchecked Sendable {
+package final class ThreadedSink: ChunkSink, @unchecked Sendable {
     private let downstream: ChunkSink
     private let queue: BlockingQueue<Chunk>
     private let state = NSCondition()
@@ -14,7 +14,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
     private var failure: Error?
     private var ended = StageEnd.open
 
-    public init(downstream: ChunkSink, depth: Int = 4) {
+    package init(downstream: ChunkSink, depth: Int = 4) {
         self.downstream = downstream
         self.queue = BlockingQueue(capacity: depth)
         let thread = Thread { [self] in self.run() }
@@ -44,7 +44,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
         state.withLock { while !threadDone { state.wait() } }
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         do {
             try queue.put(chunk)
         } catch {
@@ -53,7 +53,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard state.withLock({ ended.claim(.finishing) }) else {
             throw state.withLock { failure } ?? PipelineMisuse(call: "finish")
         }
@@ -77,7 +77,7 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
         }
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         queue.fail(error)
         waitForThread()
         // After finish began, finish owns the downstream and has finished or aborted it.
@@ -88,11 +88,11 @@ public final class ThreadedSink: ChunkSink, @unchecked Sendable {
 
 /// How a stage with its own threads ended: each end is claimed once, so a downstream is never
 /// finished after an abort, or aborted twice.
-public enum StageEnd: Sendable {
+package enum StageEnd: Sendable {
     case open, finishing, finished, aborted
 
     /// Moves from `.open` to `next`; false when the stage had already started ending.
-    public mutating func claim(_ next: StageEnd) -> Bool {
+    package mutating func claim(_ next: StageEnd) -> Bool {
         guard self == .open else { return false }
         self = next
         return true
@@ -100,8 +100,8 @@ public enum StageEnd: Sendable {
 }
 
 /// A call on a stage that had already ended (a second finish): an error, never a crash.
-public struct PipelineMisuse: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public init(call: String) { self.call = call }
-    public var description: String { "\(call) was called on a stage that had already ended" }
+package struct PipelineMisuse: Error, CustomStringConvertible, Sendable {
+    package let call: String
+    package init(call: String) { self.call = call }
+    package var description: String { "\(call) was called on a stage that had already ended" }
 }

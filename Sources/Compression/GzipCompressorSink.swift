@@ -13,7 +13,7 @@ import Foundation
 /// `finish` and `abort` may come in any order and more than once: a caller aborts after a failed
 /// finish (the upload's 403, a failed rename). The writer's end is a state both read, not a
 /// one-shot signal the first one consumes, and the downstream is finished or aborted once.
-public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
+package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     private struct Job {
         let sequence: Int
         let input: Chunk
@@ -40,7 +40,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     ///   - level: 1 (fastest) to 12 (smallest); 6 matches `gzip -6` in spirit and beats it in size.
     ///   - threads: compressor threads, usually the number of cores.
     ///   - chunkCapacity: the largest input chunk expected (output buffers are sized from it).
-    public init(downstream: ChunkSink, level: Int = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+    package init(downstream: ChunkSink, level: Int = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkCapacity: Int = 1 << 20) throws {
         guard (1...12).contains(level) else {
             throw CompressionError(.invalidLevel, "compression level \(level) is out of range; use 1 (fastest) to 12 (smallest)")
@@ -67,13 +67,13 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     }
 
     /// Uncompressed bytes consumed so far.
-    public var bytesIn: Int { reorder.withLock { totalIn } }
+    package var bytesIn: Int { reorder.withLock { totalIn } }
     /// Compressed bytes handed downstream so far.
-    public var bytesOut: Int { reorder.withLock { totalOut } }
+    package var bytesOut: Int { reorder.withLock { totalOut } }
     /// CRC-32 of all uncompressed bytes, combined from the members' trailers at no extra cost.
-    public var contentCRC32: UInt32 { reorder.withLock { UInt32(truncatingIfNeeded: crc) } }
+    package var contentCRC32: UInt32 { reorder.withLock { UInt32(truncatingIfNeeded: crc) } }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         guard chunk.count > 0 else { chunk.recycle(); return }
         let output: Chunk
         do {
@@ -93,7 +93,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard reorder.withLock({ ended.claim(.finishing) }) else {
             throw reorder.withLock { failure } ?? PipelineMisuse(call: "finish")
         }
@@ -134,7 +134,7 @@ public final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         fail(error)
         jobs.close()
         waitForWriter()

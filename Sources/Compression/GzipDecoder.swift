@@ -5,19 +5,19 @@ import CZlib
 /// zlib stops at the end of each member, so the decoder resets and continues while input
 /// remains; each member's CRC-32 and length are checked by zlib. A stream that ends inside a
 /// member is reported as truncated.
-public final class GzipDecoder: ChunkSink {
+package final class GzipDecoder: ChunkSink {
     private let downstream: ChunkSink
     private let pool: ChunkPool
     private var stream = z_stream()
     private var initialized = false
     private var inMember = false
     private var output: Chunk?
-    public private(set) var bytesOut = 0
-    public private(set) var members = 0
+    package private(set) var bytesOut = 0
+    package private(set) var members = 0
     private let name: String
 
     /// - Parameter name: what the stream is (a file, an object key), for error messages.
-    public init(downstream: ChunkSink, name: String, chunkCapacity: Int = 1 << 20, buffers: Int = 4) throws {
+    package init(downstream: ChunkSink, name: String, chunkCapacity: Int = 1 << 20, buffers: Int = 4) throws {
         self.downstream = downstream
         self.name = name
         pool = ChunkPool(size: buffers, chunkCapacity: chunkCapacity)
@@ -31,13 +31,13 @@ public final class GzipDecoder: ChunkSink {
         if initialized { inflateEnd(&stream) }
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
         try decode(chunk.bytes)
     }
 
     /// Decodes bytes that the caller keeps ownership of.
-    public func decode(_ bytes: UnsafeRawBufferPointer) throws {
+    package func decode(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(bytes.count)
@@ -67,7 +67,7 @@ public final class GzipDecoder: ChunkSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         if inMember || members == 0 {
             throw CompressionError(.truncated, "\(name) ends in the middle of its gzip data; the file or object was cut short")
         }
@@ -75,7 +75,7 @@ public final class GzipDecoder: ChunkSink {
         try downstream.finish()
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         output?.recycle()
         output = nil
         pool.fail(error)

@@ -70,7 +70,7 @@ extension DirectoryStore {
 extension DirectoryStore: StaleUploadCleaning {
     /// The temporary files under `prefix` (uploads in progress, or left by a killed run):
     /// `uploadId` is the file's name, `initiated` its last write.
-    public func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload] {
+    package func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload] {
         try validatePrefix(prefix)
         var pending: [PendingMultipartUpload] = []
         try walk(prefix: prefix) { _, name, key, info in
@@ -82,7 +82,7 @@ extension DirectoryStore: StaleUploadCleaning {
     }
 
     /// Removes temporary files under `prefix` not written to for more than `age` seconds.
-    public func abortStaleUploads(prefix: String, olderThan age: TimeInterval, now: Date = Date()) throws -> [PendingMultipartUpload] {
+    package func abortStaleUploads(prefix: String, olderThan age: TimeInterval, now: Date = Date()) throws -> [PendingMultipartUpload] {
         try validatePrefix(prefix)
         var removed: [PendingMultipartUpload] = []
         try walk(prefix: prefix) { folder, name, key, info in

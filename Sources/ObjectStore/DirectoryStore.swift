@@ -13,8 +13,8 @@ import Glibc
 /// The store never follows a symbolic link below its root (the root itself may be one): a key
 /// that resolves through a link is refused (`.symlinkRefused`) for every operation, so nothing
 /// outside the folder is read, written or deleted.
-public struct DirectoryStore: ObjectStore {
-    public let root: String
+package struct DirectoryStore: ObjectStore {
+    package let root: String
     static let sidecarSuffix = ".meta.json"
     static let temporaryMarker = ".tmp-"
     static let maximumKeyBytes = 1024
@@ -23,13 +23,13 @@ public struct DirectoryStore: ObjectStore {
     /// The largest sidecar read; a bigger one is not ours.
     static let maximumSidecarBytes = 1 << 20
 
-    public init(root: String) {
+    package init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    public var displayName: String { "folder \(root)" }
+    package var displayName: String { "folder \(root)" }
 
-    public func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
+    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
         let upload = try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType)
         do {
             try bytes.withUnsafeBytes { try upload.writeAll($0) }
@@ -40,7 +40,7 @@ public struct DirectoryStore: ObjectStore {
         try upload.finish()
     }
 
-    public func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
+    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
         try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType)
     }
 
@@ -53,7 +53,7 @@ public struct DirectoryStore: ObjectStore {
                                metadata: metadata, contentType: contentType)
     }
 
-    public func get(key: String, into sink: ChunkSink) throws {
+    package func get(key: String, into sink: ChunkSink) throws {
         let fd: Int32
         do {
             fd = try openForReading(key)
@@ -87,7 +87,7 @@ public struct DirectoryStore: ObjectStore {
         try sink.finish()
     }
 
-    public func head(key: String) throws -> ObjectInfo? {
+    package func head(key: String) throws -> ObjectInfo? {
         let name = try objectName(key)
         guard let chain = try openFolders(of: key, create: false) else { return nil }
         let (kind, info) = chain.last.kind(of: name)
@@ -100,7 +100,7 @@ public struct DirectoryStore: ObjectStore {
         }
     }
 
-    public func list(prefix: String) throws -> [ObjectInfo] {
+    package func list(prefix: String) throws -> [ObjectInfo] {
         try validatePrefix(prefix)
         var found: [ObjectInfo] = []
         try walk(prefix: prefix) { folder, name, key, info in
@@ -112,7 +112,7 @@ public struct DirectoryStore: ObjectStore {
     }
 
     /// Deletes each object and its metadata file, then folders left empty.
-    public func delete(keys: [String]) throws {
+    package func delete(keys: [String]) throws {
         for key in keys {
             let name = try objectName(key)
             guard let chain = try openFolders(of: key, create: false) else { continue }
@@ -137,7 +137,7 @@ public struct DirectoryStore: ObjectStore {
     /// renaming the object, or an object deleted by hand) under `prefix`, when last written
     /// more than `age` seconds before `now`: a younger one may belong to an upload finishing
     /// right now. Returns the keys whose metadata was removed.
-    public func removeOrphanMetadata(prefix: String, olderThan age: TimeInterval = 600, now: Date = Date()) throws -> [String] {
+    package func removeOrphanMetadata(prefix: String, olderThan age: TimeInterval = 600, now: Date = Date()) throws -> [String] {
         try validatePrefix(prefix)
         var removed: [String] = []
         try walk(prefix: prefix) { folder, name, key, info in

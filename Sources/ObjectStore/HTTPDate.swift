@@ -3,9 +3,9 @@ import Foundation
 /// The two date formats S3 speaks, parsed by hand: Foundation's formatters are not Sendable and
 /// differ between platforms. Anything but a well-formed date in years 1–9999 is nil: the
 /// numbers come from the network and never reach a fixed-width conversion that could trap.
-public enum HTTPDate {
+package enum HTTPDate {
     /// `2026-11-25T02:49:06.000Z` (listings); fractional seconds and a `Z` or `+00:00` suffix.
-    public static func parseISO8601(_ text: String) -> Date? {
+    package static func parseISO8601(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 19, bytes.count <= 40 else { return nil }
         func number(_ start: Int, _ count: Int) -> Int? { digits(bytes[start..<start + count]) }
@@ -28,7 +28,7 @@ public enum HTTPDate {
     }
 
     /// `Wed, 25 Nov 2026 02:49:06 GMT` (Last-Modified, Date).
-    public static func parseRFC1123(_ text: String) -> Date? {
+    package static func parseRFC1123(_ text: String) -> Date? {
         guard text.utf8.count <= 64 else { return nil }
         let fields = text.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -5,14 +5,14 @@ import Glibc
 
 /// Stores that can rewrite an object's metadata after it was written. A streamed backup only
 /// knows its size and checksum at the end, after a multipart upload has fixed its metadata.
-public protocol MetadataReplacing {
+package protocol MetadataReplacing {
     func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws
 }
 
 extension S3Store: MetadataReplacing {
     /// A server-side copy onto itself with the new metadata: CopyObject up to
     /// `configuration.multipartCopyThreshold` (S3 allows it to 5 GiB), a multipart copy above.
-    public func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
+    package func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
         try validate(key: key, metadata: metadata)
         guard let info = try head(key: key) else {
             throw ObjectStoreError(.notFound, store: displayName, key: key, cause: "no such object").at(.copyMetadata)
@@ -68,7 +68,7 @@ extension S3Store: MetadataReplacing {
 }
 
 extension DirectoryStore: MetadataReplacing {
-    public func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
+    package func replaceMetadata(key: String, metadata: [String: String], contentType: String) throws {
         let name = try objectName(key)
         guard let chain = try openFolders(of: key, create: false) else { throw notFound(key, "no such object") }
         switch chain.last.kind(of: name).0 {

@@ -3,14 +3,14 @@ import Foundation
 
 /// What a store knows about one object. `metadata` holds the user metadata without its
 /// `x-amz-meta-` prefix, keys in lower case.
-public struct ObjectInfo: Sendable, Equatable {
-    public var key: String
-    public var size: Int
-    public var lastModified: Date
-    public var etag: String?
-    public var metadata: [String: String]
+package struct ObjectInfo: Sendable, Equatable {
+    package var key: String
+    package var size: Int
+    package var lastModified: Date
+    package var etag: String?
+    package var metadata: [String: String]
 
-    public init(key: String, size: Int, lastModified: Date, etag: String?, metadata: [String: String]) {
+    package init(key: String, size: Int, lastModified: Date, etag: String?, metadata: [String: String]) {
         self.key = key
         self.size = size
         self.lastModified = lastModified
@@ -22,7 +22,7 @@ public struct ObjectInfo: Sendable, Equatable {
 /// A flat namespace of immutable objects: S3-compatible storage or a local folder.
 ///
 /// Calls block the calling thread; run them off Swift's cooperative pool.
-public protocol ObjectStore: Sendable {
+package protocol ObjectStore: Sendable {
     /// Where the objects live, for messages (`s3://bucket`, `folder /abs/path`); never a secret.
     var displayName: String { get }
     func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws
@@ -38,11 +38,11 @@ public protocol ObjectStore: Sendable {
 }
 
 /// An object being written. Chunks may have any size; nothing is visible before `finish()`.
-public protocol ObjectUpload: ChunkSink {}
+package protocol ObjectUpload: ChunkSink {}
 
 extension ObjectStore {
     /// `list(prefix:)` with each object's metadata filled in (one `head` per object on S3).
-    public func listWithMetadata(prefix: String) throws -> [ObjectInfo] {
+    package func listWithMetadata(prefix: String) throws -> [ObjectInfo] {
         try list(prefix: prefix).compactMap { info in
             if !info.metadata.isEmpty { return info }
             return try head(key: info.key)

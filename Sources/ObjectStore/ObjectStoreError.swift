@@ -1,7 +1,7 @@
 /// Why an object-store operation failed. The description names the store and the key, says what
 /// went wrong and what to do next; it never contains a secret.
-public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case wrongCredentials, accessDenied, noSuchBucket, notFound, unreachable, timeout,
                  connectionLost, serverError, invalidLocation, missingConfiguration, invalidArgument,
@@ -9,66 +9,66 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
 
-        public static let wrongCredentials = Code(.wrongCredentials)
-        public static let accessDenied = Code(.accessDenied)
-        public static let noSuchBucket = Code(.noSuchBucket)
-        public static let notFound = Code(.notFound)
-        public static let unreachable = Code(.unreachable)
-        public static let timeout = Code(.timeout)
-        public static let connectionLost = Code(.connectionLost)
-        public static let serverError = Code(.serverError)
-        public static let invalidLocation = Code(.invalidLocation)
-        public static let missingConfiguration = Code(.missingConfiguration)
-        public static let invalidArgument = Code(.invalidArgument)
-        public static let localFailure = Code(.localFailure)
-        public static let aborted = Code(.aborted)
+        package static let wrongCredentials = Code(.wrongCredentials)
+        package static let accessDenied = Code(.accessDenied)
+        package static let noSuchBucket = Code(.noSuchBucket)
+        package static let notFound = Code(.notFound)
+        package static let unreachable = Code(.unreachable)
+        package static let timeout = Code(.timeout)
+        package static let connectionLost = Code(.connectionLost)
+        package static let serverError = Code(.serverError)
+        package static let invalidLocation = Code(.invalidLocation)
+        package static let missingConfiguration = Code(.missingConfiguration)
+        package static let invalidArgument = Code(.invalidArgument)
+        package static let localFailure = Code(.localFailure)
+        package static let aborted = Code(.aborted)
         /// A folder store met a symbolic link on the way to a key and refused to follow it.
-        public static let symlinkRefused = Code(.symlinkRefused)
+        package static let symlinkRefused = Code(.symlinkRefused)
         /// A resumed download's answer does not continue the bytes already delivered.
-        public static let resumeMismatch = Code(.resumeMismatch)
+        package static let resumeMismatch = Code(.resumeMismatch)
     }
 
     /// The step of a write that failed, so a failure at the end says which request it was.
-    public struct Stage: Hashable, Sendable, CustomStringConvertible {
+    package struct Stage: Hashable, Sendable, CustomStringConvertible {
         private let before: String
         private let after: String
         private init(_ before: String, _ after: String) {
             self.before = before
             self.after = after
         }
-        public var description: String { phrase("the object") }
+        package var description: String { phrase("the object") }
         /// The step, naming `key`: "completing the multipart upload of db.sql.gz".
-        public func phrase(_ key: String) -> String { before + key + after }
+        package func phrase(_ key: String) -> String { before + key + after }
 
-        public static let putObject = Stage("storing ", " with a single PutObject")
-        public static let createMultipartUpload = Stage("starting the multipart upload of ", "")
-        public static let uploadPart = Stage("uploading a part of ", "")
-        public static let completeMultipartUpload = Stage("completing the multipart upload of ", "")
-        public static let copyMetadata = Stage("rewriting the metadata of ", " by a server-side copy")
-        public static let writeFile = Stage("writing the temporary file of ", "")
-        public static let syncFile = Stage("flushing ", " to disk")
-        public static let renameFile = Stage("moving ", " into place")
-        public static let writeMetadata = Stage("writing the metadata file of ", "")
+        package static let putObject = Stage("storing ", " with a single PutObject")
+        package static let createMultipartUpload = Stage("starting the multipart upload of ", "")
+        package static let uploadPart = Stage("uploading a part of ", "")
+        package static let completeMultipartUpload = Stage("completing the multipart upload of ", "")
+        package static let copyMetadata = Stage("rewriting the metadata of ", " by a server-side copy")
+        package static let writeFile = Stage("writing the temporary file of ", "")
+        package static let syncFile = Stage("flushing ", " to disk")
+        package static let renameFile = Stage("moving ", " into place")
+        package static let writeMetadata = Stage("writing the metadata file of ", "")
     }
 
-    public let code: Code
+    package let code: Code
     /// The store's display name (`s3://bucket`, `folder /path`).
-    public let store: String
-    public let key: String?
+    package let store: String
+    package let key: String?
     /// What the server or the system said (S3 error code and message, curl or errno text).
-    public let cause: String
+    package let cause: String
     /// The S3 error code (`SlowDown`, `NoSuchKey`) or HTTP status when the server answered.
-    public let serverCode: String?
-    public let httpStatus: Int?
+    package let serverCode: String?
+    package let httpStatus: Int?
     /// Set when repeating the request could do harm (bytes of a download already went out).
     var isFinal = false
     /// True when the key (or prefix) itself was refused before any request or file access:
     /// the caller's input is wrong, not the store.
-    public internal(set) var isInvalidKey = false
+    package internal(set) var isInvalidKey = false
     /// The step of an upload that failed, when it failed while writing.
-    public internal(set) var stage: Stage?
+    package internal(set) var stage: Stage?
 
     init(_ code: Code, store: String, key: String?, cause: String,
          serverCode: String? = nil, httpStatus: Int? = nil) {
@@ -80,7 +80,7 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         self.httpStatus = httpStatus
     }
 
-    public var description: String {
+    package var description: String {
         guard let stage else { return plainDescription }
         return "\(stage.phrase(key ?? "the object")) failed: \(plainDescription)"
     }

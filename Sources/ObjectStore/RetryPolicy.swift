@@ -2,18 +2,18 @@ import Foundation
 
 /// Capped exponential backoff with full jitter: attempt n waits a random time in
 /// `0...min(maxDelay, baseDelay * 2^n)`, so many clients throttled together spread out.
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
-    public var baseDelay: TimeInterval
-    public var maxDelay: TimeInterval
+package struct RetryPolicy: Sendable {
+    package var maxAttempts: Int
+    package var baseDelay: TimeInterval
+    package var maxDelay: TimeInterval
 
-    public init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.25, maxDelay: TimeInterval = 20) {
+    package init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.25, maxDelay: TimeInterval = 20) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
     }
 
-    public static let standard = RetryPolicy()
+    package static let standard = RetryPolicy()
 
     func delay(beforeRetry attempt: Int) -> TimeInterval {
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(min(attempt, 30))))

@@ -1,41 +1,41 @@
 import Foundation
 
 /// Where an S3-compatible service is and how to talk to it.
-public struct S3Configuration: Sendable {
+package struct S3Configuration: Sendable {
     /// Scheme, host and optional port, no path: `https://s3.us-east-1.amazonaws.com`.
-    public var endpoint: String
-    public var region: String
-    public var accessKeyId: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
+    package var endpoint: String
+    package var region: String
+    package var accessKeyId: String
+    package var secretAccessKey: String
+    package var sessionToken: String?
     /// Parts in flight at once for a multipart upload.
-    public var maxConcurrentParts: Int
+    package var maxConcurrentParts: Int
     /// Part size when the caller gives no size hint (at least 5 MiB).
-    public var defaultPartSize: Int
+    package var defaultPartSize: Int
     /// Declare CRC32 on multipart uploads and send each part's CRC-32, as the AWS SDKs do by
     /// default: the server checks every part and keeps a composite checksum of the object.
-    public var partChecksums: Bool
-    public var retry: RetryPolicy
-    public var connectTimeout: TimeInterval
+    package var partChecksums: Bool
+    package var retry: RetryPolicy
+    package var connectTimeout: TimeInterval
     /// A transfer that moves no byte for this long is abandoned (and retried).
-    public var stallTimeout: TimeInterval
+    package var stallTimeout: TimeInterval
 
     /// Objects up to this size get new metadata by one CopyObject (S3's limit is 5 GiB);
     /// larger ones by a multipart copy. Lower it only to test the multipart path.
-    public var multipartCopyThreshold = 5 * 1024 * 1024 * 1024
+    package var multipartCopyThreshold = 5 * 1024 * 1024 * 1024
     /// Part size of that multipart copy (at least 5 MiB; raised to fit 10,000 parts).
-    public var copyPartSize = 1024 * 1024 * 1024
+    package var copyPartSize = 1024 * 1024 * 1024
 
-    public static let minimumPartSize = 5 * 1024 * 1024
+    package static let minimumPartSize = 5 * 1024 * 1024
     /// Upload memory is parts in flight × part size. Two 8 MiB parts (16 MiB) keep a whole
     /// backup — snapshot, gzip and upload — under 64 MiB of RSS, and against moto four in flight
     /// were no faster than two; R2 also throttles parallel parts of one object early. Raise both
     /// with BACKSTREAM_UPLOAD_PARTS and BACKSTREAM_PART_SIZE_MIB on high-latency links.
-    public static let defaultPartSizeBytes = 8 * 1024 * 1024
-    public static let defaultConcurrentParts = 2
-    public static let maximumParts = 10_000
+    package static let defaultPartSizeBytes = 8 * 1024 * 1024
+    package static let defaultConcurrentParts = 2
+    package static let maximumParts = 10_000
 
-    public init(endpoint: String, region: String, accessKeyId: String, secretAccessKey: String,
+    package init(endpoint: String, region: String, accessKeyId: String, secretAccessKey: String,
                 sessionToken: String? = nil, maxConcurrentParts: Int? = nil,
                 defaultPartSize: Int = Self.defaultPartSizeBytes, partChecksums: Bool = true, retry: RetryPolicy = .standard,
                 connectTimeout: TimeInterval = 10, stallTimeout: TimeInterval = 60) {
@@ -52,7 +52,7 @@ public struct S3Configuration: Sendable {
         self.stallTimeout = stallTimeout
     }
 
-    public var credentials: Credentials {
+    package var credentials: Credentials {
         Credentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken)
     }
 
@@ -60,7 +60,7 @@ public struct S3Configuration: Sendable {
     /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (us-east-1), and
     /// AWS_REQUEST_CHECKSUM_CALCULATION=when_required for a service that refuses CRC32 checksums
     /// (the AWS SDKs' own switch; Content-MD5 is sent either way).
-    public static func fromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
+    package static func fromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
         let region = nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? "us-east-1"
         let endpoint = nonEmpty(environment["AWS_ENDPOINT_URL_S3"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL"])
             ?? "https://s3.\(region).amazonaws.com"
@@ -106,7 +106,7 @@ public struct S3Configuration: Sendable {
 
     /// Cloudflare R2: endpoint from R2_ACCOUNT_ID, region `auto`, keys from R2_ACCESS_KEY_ID and
     /// R2_SECRET_ACCESS_KEY (falling back to the AWS_* names).
-    public static func r2FromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
+    package static func r2FromEnvironment(_ environment: [String: String]) throws -> S3Configuration {
         guard let account = nonEmpty(environment["R2_ACCOUNT_ID"]) else {
             throw ObjectStoreError(.missingConfiguration, store: "R2", key: nil,
                                    cause: "R2_ACCOUNT_ID is not set; set it to the Cloudflare account id that owns the bucket")

@@ -8,13 +8,13 @@ struct CompletedPart: Sendable {
 }
 
 /// A multipart upload the server still holds parts for.
-public struct PendingMultipartUpload: Sendable, Equatable {
-    public var key: String
-    public var uploadId: String
+package struct PendingMultipartUpload: Sendable, Equatable {
+    package var key: String
+    package var uploadId: String
     /// When the upload was started (S3's `Initiated`); nil when the server did not say.
-    public var initiated: Date?
+    package var initiated: Date?
 
-    public init(key: String, uploadId: String, initiated: Date? = nil) {
+    package init(key: String, uploadId: String, initiated: Date? = nil) {
         self.key = key
         self.uploadId = uploadId
         self.initiated = initiated
@@ -86,7 +86,7 @@ extension S3Store {
     }
 
     /// Multipart uploads started under `prefix` and neither completed nor aborted.
-    public func listMultipartUploads(prefix: String) throws -> [PendingMultipartUpload] {
+    package func listMultipartUploads(prefix: String) throws -> [PendingMultipartUpload] {
         var uploads: [PendingMultipartUpload] = []
         var marker: (key: String, uploadId: String)?
         var seen: Set<String> = []
@@ -122,20 +122,20 @@ extension S3Store {
     }
 
     /// Aborts one pending multipart upload (a listed leftover); one that is already gone counts.
-    public func abortPendingUpload(_ upload: PendingMultipartUpload) throws {
+    package func abortPendingUpload(_ upload: PendingMultipartUpload) throws {
         try abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
     }
 }
 
 extension S3Store: StaleUploadCleaning {
-    public func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload] {
+    package func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload] {
         try listMultipartUploads(prefix: prefix)
     }
 
     /// Aborts the multipart uploads under `prefix` started more than `age` seconds before
     /// `now` (a killed run's leftovers) and returns them; younger ones, and those whose start
     /// the server does not state, are left alone.
-    public func abortStaleUploads(prefix: String, olderThan age: TimeInterval, now: Date = Date()) throws -> [PendingMultipartUpload] {
+    package func abortStaleUploads(prefix: String, olderThan age: TimeInterval, now: Date = Date()) throws -> [PendingMultipartUpload] {
         let stale = try listMultipartUploads(prefix: prefix).filter { upload in
             upload.initiated.map { now.timeIntervalSince($0) > age } ?? false
         }

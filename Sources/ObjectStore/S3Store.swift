@@ -2,15 +2,15 @@ import ChunkIO
 import Foundation
 
 /// An S3-compatible bucket (AWS S3, Cloudflare R2, moto) over libcurl with path-style addressing.
-public final class S3Store: ObjectStore, @unchecked Sendable {
-    public let bucket: String
-    public let configuration: S3Configuration
+package final class S3Store: ObjectStore, @unchecked Sendable {
+    package let bucket: String
+    package let configuration: S3Configuration
     let signer: SigV4Signer
     let host: String
     private let idleHandles = NSLock()
     private var handles: [CurlHandle] = []
 
-    public init(bucket: String, configuration: S3Configuration) throws {
+    package init(bucket: String, configuration: S3Configuration) throws {
         guard let url = URL(string: configuration.endpoint), let hostName = url.host, !hostName.isEmpty,
               url.scheme == "http" || url.scheme == "https" else {
             throw ObjectStoreError(.invalidLocation, store: "s3://\(bucket)", key: nil,
@@ -22,26 +22,26 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
     }
 
-    public var displayName: String {
+    package var displayName: String {
         configuration.endpoint.contains(".r2.cloudflarestorage.com") ? "r2://\(bucket)" : "s3://\(bucket)"
     }
 
     // MARK: ObjectStore
 
-    public func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
+    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
         try validate(key: key, metadata: metadata)
         try bytes.withUnsafeBytes { body in
             try putObject(key: key, body: body, metadata: metadata, contentType: contentType, handle: nil)
         }
     }
 
-    public func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
+    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
         try validate(key: key, metadata: metadata)
         return MultipartUpload(store: self, key: key, metadata: metadata, contentType: contentType,
                                partSize: MultipartUpload.partSize(sizeHint: sizeHint, defaultSize: configuration.defaultPartSize))
     }
 
-    public func get(key: String, into sink: ChunkSink) throws {
+    package func get(key: String, into sink: ChunkSink) throws {
         do {
             try validate(key: key, metadata: [:])
         } catch {
@@ -88,7 +88,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         try sink.finish()
     }
 
-    public func head(key: String) throws -> ObjectInfo? {
+    package func head(key: String) throws -> ObjectInfo? {
         try validate(key: key, metadata: [:])
         do {
             let response = try configuration.retry.run { _ in try request("HEAD", key: key) }
@@ -101,7 +101,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         }
     }
 
-    public func list(prefix: String) throws -> [ObjectInfo] {
+    package func list(prefix: String) throws -> [ObjectInfo] {
         try validatePrefix(prefix)
         var objects: [ObjectInfo] = []
         var token: String?
@@ -135,7 +135,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         return objects
     }
 
-    public func delete(keys: [String]) throws {
+    package func delete(keys: [String]) throws {
         for key in keys { try validate(key: key, metadata: [:]) }
         var start = 0
         while start < keys.count {

@@ -3,31 +3,31 @@ import Foundation
 import Support
 
 /// Credentials for SigV4. `description` hides the secret so it cannot leak into logs.
-public struct Credentials: Sendable, CustomStringConvertible {
-    public var accessKeyId: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
+package struct Credentials: Sendable, CustomStringConvertible {
+    package var accessKeyId: String
+    package var secretAccessKey: String
+    package var sessionToken: String?
 
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
-    public var description: String { "Credentials(accessKeyId: \(accessKeyId), secret: <hidden>)" }
+    package var description: String { "Credentials(accessKeyId: \(accessKeyId), secret: <hidden>)" }
 }
 
 /// AWS Signature Version 4 with S3's rules: the path is encoded once and never normalised.
-public struct SigV4Signer: Sendable {
+package struct SigV4Signer: Sendable {
     /// A request as it goes on the wire, before encoding: `path` and query items are raw text.
-    public struct Request: Sendable {
-        public var method: String
-        public var path: String
-        public var query: [(name: String, value: String)]
-        public var headers: [(name: String, value: String)]
-        public var payloadHash: String
+    package struct Request: Sendable {
+        package var method: String
+        package var path: String
+        package var query: [(name: String, value: String)]
+        package var headers: [(name: String, value: String)]
+        package var payloadHash: String
 
-        public init(method: String, path: String, query: [(name: String, value: String)] = [],
+        package init(method: String, path: String, query: [(name: String, value: String)] = [],
                     headers: [(name: String, value: String)], payloadHash: String) {
             self.method = method
             self.path = path
@@ -37,19 +37,19 @@ public struct SigV4Signer: Sendable {
         }
     }
 
-    public struct Signature: Sendable {
-        public var canonicalRequest: String
-        public var stringToSign: String
-        public var authorization: String
+    package struct Signature: Sendable {
+        package var canonicalRequest: String
+        package var stringToSign: String
+        package var authorization: String
     }
 
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    public var credentials: Credentials
-    public var region: String
-    public var service: String
+    package var credentials: Credentials
+    package var region: String
+    package var service: String
 
-    public init(credentials: Credentials, region: String, service: String = "s3") {
+    package init(credentials: Credentials, region: String, service: String = "s3") {
         self.credentials = credentials
         self.region = region
         self.service = service
@@ -57,7 +57,7 @@ public struct SigV4Signer: Sendable {
 
     /// Signs `request`, whose headers must already hold `host` and `x-amz-date` (= `amzDate`,
     /// `yyyyMMdd'T'HHmmss'Z'`) and, with temporary credentials, `x-amz-security-token`.
-    public func sign(_ request: Request, amzDate: String) -> Signature {
+    package func sign(_ request: Request, amzDate: String) -> Signature {
         let headers = Self.canonicalHeaders(request.headers)
         let signedHeaders = headers.map(\.name).joined(separator: ";")
         let canonicalRequest = [
@@ -81,7 +81,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
-    public static func amzDate(_ date: Date) -> String {
+    package static func amzDate(_ date: Date) -> String {
         // Clamped to years 1970–9999 so an absurd Date cannot trap the conversion to time_t.
         let interval = date.timeIntervalSince1970
         var seconds = interval.isFinite ? time_t(min(max(interval, 0), 253_402_300_799).rounded(.down)) : 0

@@ -5,8 +5,8 @@ import Foundation
 /// - `s3://bucket/some/prefix/`: `S3Store` configured from AWS_* variables
 /// - `r2://bucket/prefix/`: `S3Store` on Cloudflare R2 (R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY)
 /// - `/abs/dir`, `./rel/dir`, `file:///abs/dir`: `DirectoryStore`, prefix empty
-public struct StoreLocation {
-    public static func parse(_ url: String, environment: [String: String]) throws -> (store: any ObjectStore, prefix: String) {
+package struct StoreLocation {
+    package static func parse(_ url: String, environment: [String: String]) throws -> (store: any ObjectStore, prefix: String) {
         if url.hasPrefix("s3://") || url.hasPrefix("r2://") {
             let isR2 = url.hasPrefix("r2://")
             let rest = url.dropFirst(5)

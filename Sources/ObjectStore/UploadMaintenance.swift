@@ -4,7 +4,7 @@ import Foundation
 /// checksum only at the end: a folder store writes them with the object, an S3 upload that
 /// fits in one part sends them with its single PutObject, and only a multipart upload needs
 /// the server-side copy of `MetadataReplacing` (done here, after completion).
-public protocol FinalMetadataUpload: ObjectUpload {
+package protocol FinalMetadataUpload: ObjectUpload {
     /// `finish()`, storing `metadata` (and `contentType` when given) instead of what
     /// `makeUpload` was given.
     func finish(metadata: [String: String], contentType: String?) throws
@@ -12,7 +12,7 @@ public protocol FinalMetadataUpload: ObjectUpload {
 
 /// Stores that can list and remove uploads a killed run left behind (S3 multipart uploads,
 /// a folder store's temporary files).
-public protocol StaleUploadCleaning {
+package protocol StaleUploadCleaning {
     /// Uploads under `prefix` that were started and neither finished nor aborted.
     func listPendingUploads(prefix: String) throws -> [PendingMultipartUpload]
     /// Aborts those started (a folder store: last written) more than `age` seconds before
@@ -21,7 +21,7 @@ public protocol StaleUploadCleaning {
 }
 
 extension StaleUploadCleaning {
-    public func abortStaleUploads(prefix: String, olderThan age: TimeInterval) throws -> [PendingMultipartUpload] {
+    package func abortStaleUploads(prefix: String, olderThan age: TimeInterval) throws -> [PendingMultipartUpload] {
         try abortStaleUploads(prefix: prefix, olderThan: age, now: Date())
     }
 }

@@ -2,13 +2,13 @@ import CSQLite
 
 /// A thin SQLite handle: just what the dump, the loader and the jobs need, with errors mapped
 /// to `SQLiteError` sentences that name the database file.
-public final class Connection {
+package final class Connection {
     package let handle: OpaquePointer
-    public let path: String
+    package let path: String
 
     /// Opens `path`. Read-only connections never create or modify the file; `noFollow` refuses
     /// a path whose last component is a symbolic link.
-    public init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, noFollow: Bool = false) throws(SQLiteError) {
+    package init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, noFollow: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
         var flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         if noFollow { flags |= SQLITE_OPEN_NOFOLLOW }
@@ -30,7 +30,7 @@ public final class Connection {
     /// Closes the door on everything a hostile schema or script could reach beyond this file:
     /// defensive mode (no writes to sqlite_schema, shadow tables or raw pages), untrusted schema
     /// (functions in views and triggers must be innocuous), no extension loading, no ATTACH.
-    public func harden() throws(SQLiteError) {
+    package func harden() throws(SQLiteError) {
         for (option, on) in [(SQLITE_DBCONFIG_DEFENSIVE, 1), (SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
                              (SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0), (SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0)] {
             let rc = backstream_sqlite_db_config_flag(handle, option, Int32(on))
@@ -40,27 +40,27 @@ public final class Connection {
     }
 
     /// Makes a running statement on this connection stop with SQLITE_INTERRUPT; any thread may call it.
-    public func interrupt() { sqlite3_interrupt(handle) }
+    package func interrupt() { sqlite3_interrupt(handle) }
 
-    public func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+    package func prepare(_ sql: String) throws(SQLiteError) -> Statement {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw error(rc, context: sql) }
         return Statement(stmt, connection: self)
     }
 
-    public func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         if rc != SQLITE_OK { throw error(rc, context: sql) }
     }
 
     /// The first column of the first row as an integer (0 when there is no row).
-    public func scalarInt(_ sql: String) throws(SQLiteError) -> Int64 {
+    package func scalarInt(_ sql: String) throws(SQLiteError) -> Int64 {
         let stmt = try prepare(sql)
         return try stmt.step() ? stmt.int64(0) : 0
     }
 
-    public var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+    package var sqliteVersion: String { String(cString: sqlite3_libversion()) }
 
     /// The error for result code `rc` of a call on this connection.
     package func error(_ rc: Int32, context: String) -> SQLiteError {

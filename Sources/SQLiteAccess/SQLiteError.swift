@@ -2,39 +2,39 @@ import CSQLite
 
 /// A failure of SQLite itself, with the result code it returned and the file it concerns.
 /// The message says what went wrong; front ends add what to do next by `code`.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+package struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case cannotOpen, notADatabase, corrupt, busy, interrupted, other
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
 
-        public static let cannotOpen = Code(.cannotOpen)
-        public static let notADatabase = Code(.notADatabase)
-        public static let corrupt = Code(.corrupt)
+        package static let cannotOpen = Code(.cannotOpen)
+        package static let notADatabase = Code(.notADatabase)
+        package static let corrupt = Code(.corrupt)
         /// Locked by another connection past the busy timeout.
-        public static let busy = Code(.busy)
+        package static let busy = Code(.busy)
         /// `sqlite3_interrupt` (a cancelled job) stopped the statement.
-        public static let interrupted = Code(.interrupted)
-        public static let other = Code(.other)
+        package static let interrupted = Code(.interrupted)
+        package static let other = Code(.other)
     }
 
-    public let code: Code
+    package let code: Code
     /// SQLite's (extended) result code, `SQLITE_OK` when the failure was found before a call.
-    public let resultCode: Int32
-    public let path: String
-    public let message: String
+    package let resultCode: Int32
+    package let path: String
+    package let message: String
 
-    public init(_ code: Code, resultCode: Int32, path: String, message: String) {
+    package init(_ code: Code, resultCode: Int32, path: String, message: String) {
         self.code = code
         self.resultCode = resultCode
         self.path = path
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Maps a result code of a call on `path` to a sentence a user can act on.
     static func from(_ rc: Int32, detail: String, path: String, context: String) -> SQLiteError {

@@ -1,5 +1,5 @@
 /// Which importer the script is written for.
-public enum Dialect: String, Sendable, CaseIterable {
+package enum Dialect: String, Sendable, CaseIterable {
     /// The `sqlite3` CLI (and Backstream's own loader): one transaction, every object, every pragma.
     case sqlite
     /// Cloudflare D1 (`wrangler d1 execute --file`): no BEGIN/COMMIT/SAVEPOINT, deferred foreign

@@ -1,22 +1,22 @@
 import Foundation
 
 /// What a dump's header comments say about the snapshot it holds.
-public struct DumpHeader: Sendable, Equatable {
-    public var format: Int?
-    public var tool: String?
-    public var dialect: String?
-    public var tables: Int?
-    public var rows: Int64?
+package struct DumpHeader: Sendable, Equatable {
+    package var format: Int?
+    package var tool: String?
+    package var dialect: String?
+    package var tables: Int?
+    package var rows: Int64?
     /// Row counts per table, in header order.
-    public var tableRows: [(name: String, rows: Int64)] = []
+    package var tableRows: [(name: String, rows: Int64)] = []
 
-    public static func == (a: DumpHeader, b: DumpHeader) -> Bool {
+    package static func == (a: DumpHeader, b: DumpHeader) -> Bool {
         a.format == b.format && a.tool == b.tool && a.dialect == b.dialect && a.tables == b.tables && a.rows == b.rows
             && a.tableRows.map(\.name) == b.tableRows.map(\.name) && a.tableRows.map(\.rows) == b.tableRows.map(\.rows)
     }
 
     /// Parses `-- key: value` lines; unknown lines are ignored.
-    public init(lines: [String]) {
+    package init(lines: [String]) {
         for line in lines {
             guard line.hasPrefix("-- "), let colon = line.firstIndex(of: ":") else { continue }
             let key = line[line.index(line.startIndex, offsetBy: 3)..<colon]

@@ -3,11 +3,11 @@ import Foundation
 
 /// Writes one consistent state of a database, read from a `RowSource`, as a SQL script.
 /// Used by one thread at a time; it may be created on one thread and run on another.
-public final class Dumper: @unchecked Sendable {
+package final class Dumper: @unchecked Sendable {
     private let render: (ChunkSink) throws -> DumpSummary
 
     /// Dumps the local database file at `databasePath` (opened read-only; the snapshot starts now).
-    public convenience init(databasePath: String, options: DumpOptions = DumpOptions()) throws {
+    package convenience init(databasePath: String, options: DumpOptions = DumpOptions()) throws {
         self.init(source: try SnapshotSource(databasePath: databasePath, options: options), options: options)
     }
 
@@ -17,7 +17,7 @@ public final class Dumper: @unchecked Sendable {
     }
 
     /// Renders the script into `sink` and finishes it; on any error the sink is aborted.
-    public func run(into sink: ChunkSink) throws -> DumpSummary { try render(sink) }
+    package func run(into sink: ChunkSink) throws -> DumpSummary { try render(sink) }
 
     private static func render<Source: RowSource>(_ source: Source, options: DumpOptions, into sink: ChunkSink) throws -> DumpSummary {
         let started = DispatchTime.now().uptimeNanoseconds

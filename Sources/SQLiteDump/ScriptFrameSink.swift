@@ -3,31 +3,31 @@ import ChunkIO
 /// Passes a script through unchanged (to standard output, for `restore --stdout`) while checking
 /// its frame: Backstream's header line first, its completion trailer last. A script without the
 /// header is refused before any byte of it goes on, unless foreign scripts are accepted.
-public final class ScriptFrameSink: ChunkSink {
+package final class ScriptFrameSink: ChunkSink {
     private let downstream: ChunkSink
     private let name: String
     private let accepts: ScriptLoader.Source
     private var head: [UInt8] = []
     private var tail: [UInt8] = []
     private var checkedHeader = false
-    public private(set) var isForeign = false
-    public private(set) var bytes = 0
+    package private(set) var isForeign = false
+    package private(set) var bytes = 0
 
-    public init(downstream: ChunkSink, name: String, accepts: ScriptLoader.Source) {
+    package init(downstream: ChunkSink, name: String, accepts: ScriptLoader.Source) {
         self.downstream = downstream
         self.name = name
         self.accepts = accepts
     }
 
     /// True when the last line of the script is the completion trailer.
-    public var complete: Bool {
+    package var complete: Bool {
         var text = tail
         while let last = text.last, last == 0x0A || last == 0x0D || last == 0x20 { text.removeLast() }
         let lastLine = text.split(separator: 0x0A, omittingEmptySubsequences: false).last ?? []
         return lastLine.starts(with: DumpFormat.trailerPrefix.utf8)
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         let data = chunk.bytes
         bytes += data.count
         if !checkedHeader {
@@ -41,13 +41,13 @@ public final class ScriptFrameSink: ChunkSink {
         try downstream.write(chunk)
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard bytes > 0 else { throw DumpFormat.emptyScript(name) }
         if !checkedHeader { try checkHeader() }
         try downstream.finish()
     }
 
-    public func abort(_ error: Error) { downstream.abort(error) }
+    package func abort(_ error: Error) { downstream.abort(error) }
 
     private func checkHeader() throws {
         checkedHeader = true

@@ -15,10 +15,10 @@ import SQLiteAccess
 /// connection, only the statement kinds the writer emits are accepted, and a statement may
 /// not grow past `maxStatementBytes` (an unterminated quote would otherwise buffer the rest of
 /// the stream).
-public final class ScriptLoader: ChunkSink {
+package final class ScriptLoader: ChunkSink {
     /// What the loader accepts: Backstream's own scripts only, or any SQL script (for example
     /// `sqlite3 .dump` output), run under the same sandbox.
-    public enum Source: Sendable { case backstream, anyScript }
+    package enum Source: Sendable { case backstream, anyScript }
 
     let connection: Connection
     let name: String
@@ -42,23 +42,23 @@ public final class ScriptLoader: ChunkSink {
     private var bytesSeen = 0
     private var checkedHeader = false
     /// True when the script does not start with Backstream's header (allowed only for `.anyScript`).
-    public private(set) var isForeign = false
+    package private(set) var isForeign = false
     /// What the writer recorded about the source database at backup time, when it did.
-    public private(set) var sourceChecks: SourceChecks?
-    public internal(set) var statements = 0
-    public internal(set) var rowsInserted: Int64 = 0
+    package private(set) var sourceChecks: SourceChecks?
+    package internal(set) var statements = 0
+    package internal(set) var rowsInserted: Int64 = 0
     /// The completion line, when the script carried one.
-    public private(set) var trailer: String?
-    public var header: DumpHeader { DumpHeader(lines: headerLines) }
-    public var cancellation: Cancellation?
+    package private(set) var trailer: String?
+    package var header: DumpHeader { DumpHeader(lines: headerLines) }
+    package var cancellation: Cancellation?
 
     /// The default bound of one statement: rows with values of up to about 30 MiB of BLOB.
-    public static let defaultMaxStatementBytes = 64 << 20
+    package static let defaultMaxStatementBytes = 64 << 20
 
     /// Opens (creating) the database at `databasePath`, tuned for a one-shot bulk load: the
     /// caller loads into a fresh file and discards it on failure, so no journal is kept.
     /// A symbolic link at `databasePath` is refused.
-    public init(databasePath: String, name: String, accepts: Source = .backstream,
+    package init(databasePath: String, name: String, accepts: Source = .backstream,
                 maxStatementBytes: Int = ScriptLoader.defaultMaxStatementBytes) throws {
         connection = try Connection(path: databasePath, readOnly: false, noFollow: true)
         self.name = name
@@ -80,13 +80,13 @@ public final class ScriptLoader: ChunkSink {
         scratch.free()
     }
 
-    public func write(_ chunk: Chunk) throws {
+    package func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
         try feed(chunk.bytes)
     }
 
     /// Loads bytes the caller keeps ownership of.
-    public func feed(_ bytes: UnsafeRawBufferPointer) throws {
+    package func feed(_ bytes: UnsafeRawBufferPointer) throws {
         bytesSeen += bytes.count
         if pending.count + bytes.count > maxStatementBytes {
             // Parse what is buffered before deciding that one statement is too long.
@@ -105,7 +105,7 @@ public final class ScriptLoader: ChunkSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard bytesSeen > 0 else { throw DumpFormat.emptyScript(name) }
         if !checkedHeader { try checkHeader(final: true) }
         try drain(final: true)
@@ -117,7 +117,7 @@ public final class ScriptLoader: ChunkSink {
         lastStatement = nil
     }
 
-    public func abort(_ error: Error) {
+    package func abort(_ error: Error) {
         if inTransaction { try? transactionControl("ROLLBACK") }
         inTransaction = false
         cache.removeAll()

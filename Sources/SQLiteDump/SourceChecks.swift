@@ -8,28 +8,28 @@ import SQLiteAccess
 /// restore is judged by whether it reproduces the source's state, not an ideal one. The writer
 /// records the source's result in a comment line before the trailer; the restore computes the
 /// same on the new database and compares.
-public struct SourceChecks: Sendable, Equatable {
+package struct SourceChecks: Sendable, Equatable {
     /// Number of rows `foreign_key_check` returned; nil when the check itself failed (for
     /// example "foreign key mismatch": a key that references a non-unique column).
-    public var foreignKeyViolations: Int?
+    package var foreignKeyViolations: Int?
     /// FNV-1a 64 of the sorted violation rows (table, rowid, parent, fkid), in hex.
-    public var foreignKeyDigest: String
-    public var integrityOK: Bool
+    package var foreignKeyDigest: String
+    package var integrityOK: Bool
 
-    public static let prefix = "-- source checks:"
+    package static let prefix = "-- source checks:"
 
-    public init(foreignKeyViolations: Int?, foreignKeyDigest: String, integrityOK: Bool) {
+    package init(foreignKeyViolations: Int?, foreignKeyDigest: String, integrityOK: Bool) {
         self.foreignKeyViolations = foreignKeyViolations
         self.foreignKeyDigest = foreignKeyDigest
         self.integrityOK = integrityOK
     }
 
     /// `-- source checks: foreign_key_check=4 digest=… integrity_check=ok`
-    public var line: String {
+    package var line: String {
         "\(Self.prefix) foreign_key_check=\(foreignKeyViolations.map(String.init) ?? "error") digest=\(foreignKeyDigest) integrity_check=\(integrityOK ? "ok" : "failed")"
     }
 
-    public init?(line: String) {
+    package init?(line: String) {
         guard line.hasPrefix(Self.prefix) else { return nil }
         var fields: [Substring: Substring] = [:]
         for part in line.dropFirst(Self.prefix.count).split(separator: " ") {
@@ -44,7 +44,7 @@ public struct SourceChecks: Sendable, Equatable {
     }
 
     /// Runs `foreign_key_check` on `db` and summarises it.
-    public static func foreignKeys(_ db: Connection) throws -> (violations: Int?, digest: String) {
+    package static func foreignKeys(_ db: Connection) throws -> (violations: Int?, digest: String) {
         var rows: [String] = []
         do {
             rows = try foreignKeyRows(db)
@@ -72,7 +72,7 @@ public struct SourceChecks: Sendable, Equatable {
     }
 
     /// The lines of `integrity_check` ("ok" alone when the database is sound).
-    public static func integrity(_ db: Connection) throws -> [String] {
+    package static func integrity(_ db: Connection) throws -> [String] {
         let statement = try db.prepare("PRAGMA integrity_check")
         var lines: [String] = []
         while try statement.step() { lines.append(statement.string(0)) }

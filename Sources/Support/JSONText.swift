@@ -1,8 +1,8 @@
 /// JSON string quoting, shared by dump headers and every JSON answer Backstream writes.
-public enum JSONText {
+package enum JSONText {
     /// `text` as a JSON string literal. Control characters, DEL and the two line separators
     /// JavaScript treats as newlines are escaped, so the literal always stays on one line.
-    public static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -6,24 +6,24 @@ import Darwin
 
 /// A failed system call: its `errno` and the system's sentence for it. Callers wrap it in
 /// their own error type, so the message a user sees stays the stage's own.
-public struct ErrnoError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let errno: Int32
+package struct ErrnoError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let errno: Int32
 
-    public init(_ errno: Int32) { self.errno = errno }
+    package init(_ errno: Int32) { self.errno = errno }
 
     /// `strerror` text: "No space left on device".
-    public var message: String { String(cString: strerror(errno)) }
-    public var description: String { message }
+    package var message: String { String(cString: strerror(errno)) }
+    package var description: String { message }
 }
 
 /// System calls made safe against signals: a call interrupted before it did anything
 /// (EINTR) is simply made again, and a failure comes back with its `errno` captured at once,
 /// before any other call can overwrite it.
-public enum Syscall {
+package enum Syscall {
     /// Runs `call` until it does not fail with EINTR; returns its result (never negative) or
     /// throws the `errno` of its failure. For calls that return -1 and set `errno`.
     @inlinable
-    public static func retrying<Result: BinaryInteger>(_ call: () -> Result) throws(ErrnoError) -> Result {
+    package static func retrying<Result: BinaryInteger>(_ call: () -> Result) throws(ErrnoError) -> Result {
         while true {
             let result = call()
             if result >= 0 { return result }
@@ -35,7 +35,7 @@ public enum Syscall {
     /// The failure of `call` (retried on EINTR), or nil when it succeeded: for calls whose
     /// result is only success or failure (fsync, rename, close).
     @inlinable
-    public static func failure<Result: BinaryInteger>(of call: () -> Result) -> ErrnoError? {
+    package static func failure<Result: BinaryInteger>(of call: () -> Result) -> ErrnoError? {
         do {
             _ = try retrying(call)
             return nil
@@ -46,7 +46,7 @@ public enum Syscall {
 
     /// Writes all of `bytes` to `fd`, across short writes and interruptions. `progress` is
     /// told each accepted count, so a caller's byte counter stays right when a later write fails.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer,
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer,
                                 progress: (Int) -> Void = { _ in }) throws(ErrnoError) {
         guard var pointer = bytes.baseAddress else { return }
         var left = bytes.count

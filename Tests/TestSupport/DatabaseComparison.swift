@@ -2,15 +2,15 @@ import Foundation
 
 /// Compares two databases object by object and value by value (storage class and exact bytes),
 /// including rowids, `user_version`, `application_id` and `sqlite_sequence`.
-public enum DatabaseComparison {
-    public struct Options: Sendable {
-        public var compareHeaderPragmas = true
-        public var compareStat1 = true
-        public init() {}
+package enum DatabaseComparison {
+    package struct Options: Sendable {
+        package var compareHeaderPragmas = true
+        package var compareStat1 = true
+        package init() {}
     }
 
     /// Returns human-readable differences; empty means the databases hold the same things.
-    public static func differences(_ lhsPath: String, _ rhsPath: String, options: Options = Options()) throws -> [String] {
+    package static func differences(_ lhsPath: String, _ rhsPath: String, options: Options = Options()) throws -> [String] {
         let a = try TestDatabase(lhsPath, readOnly: true)
         let b = try TestDatabase(rhsPath, readOnly: true)
         var diffs: [String] = []

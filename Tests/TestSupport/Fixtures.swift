@@ -1,19 +1,19 @@
 import Foundation
 
 /// Paths to files the tests share: the repository root, fixtures and the built CLI.
-public enum Fixtures {
+package enum Fixtures {
     /// The package root, found from this source file's location.
-    public static let packageRoot: String = {
+    package static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
     /// `Tests/Fixtures/chinook.sqlite`, a real database (MIT, see chinook-LICENSE.md beside it).
-    public static var chinook: String { "\(packageRoot)/Tests/Fixtures/chinook.sqlite" }
+    package static var chinook: String { "\(packageRoot)/Tests/Fixtures/chinook.sqlite" }
 
     /// The `backstream` binary that `swift build` put next to the test bundle.
-    public static var backstreamBinary: String {
+    package static var backstreamBinary: String {
         let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
         let candidates = [
             ProcessInfo.processInfo.environment["BACKSTREAM_BIN"],
@@ -25,7 +25,7 @@ public enum Fixtures {
     }
 
     /// Copies a fixture into `dir` so a test never writes to the shared original.
-    public static func copy(_ source: String, to dir: TemporaryDirectory, as name: String) throws -> String {
+    package static func copy(_ source: String, to dir: TemporaryDirectory, as name: String) throws -> String {
         let target = dir.file(name)
         try FileManager.default.copyItem(atPath: source, toPath: target)
         return target

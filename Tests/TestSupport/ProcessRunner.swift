@@ -1,18 +1,18 @@
 import Foundation
 
 /// The result of running a real program (sqlite3, gunzip, aws, the backstream binary).
-public struct ProcessResult: Sendable {
-    public let status: Int32
-    public let stdout: Data
-    public let stderr: Data
-    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+package struct ProcessResult: Sendable {
+    package let status: Int32
+    package let stdout: Data
+    package let stderr: Data
+    package var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    package var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
-public enum ProcessRunner {
+package enum ProcessRunner {
     /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments, feeding `input` from a
     /// file when given. Output is collected through files so large outputs cannot deadlock a pipe.
-    public static func run(_ arguments: [String], stdinFile: String? = nil,
+    package static func run(_ arguments: [String], stdinFile: String? = nil,
                            environment: [String: String]? = nil,
                            currentDirectory: String? = nil) throws -> ProcessResult {
         let scratch = try TemporaryDirectory("proc")
@@ -46,7 +46,7 @@ public enum ProcessRunner {
     }
 
     /// Runs a shell pipeline with `bash -o pipefail -c`.
-    public static func shell(_ script: String, environment: [String: String]? = nil) throws -> ProcessResult {
+    package static func shell(_ script: String, environment: [String: String]? = nil) throws -> ProcessResult {
         try run(["bash", "-o", "pipefail", "-c", script], environment: environment)
     }
 }

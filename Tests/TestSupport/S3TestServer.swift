@@ -2,18 +2,18 @@ import Foundation
 
 /// The moto_server that scripts/test.sh starts (signature checking on), seen through the
 /// BACKSTREAM_TEST_S3_* variables it exports.
-public struct S3TestServer: Sendable {
-    public let endpoint: String
-    public let accessKey: String
-    public let secretKey: String
-    public let region: String
+package struct S3TestServer: Sendable {
+    package let endpoint: String
+    package let accessKey: String
+    package let secretKey: String
+    package let region: String
 
-    public struct Missing: Error, CustomStringConvertible {
-        public let description: String
+    package struct Missing: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Fails (never skips) when the server is not there: these tests need the real peer.
-    public init() throws {
+    package init() throws {
         let env = ProcessInfo.processInfo.environment
         func value(_ name: String) throws -> String {
             guard let v = env[name], !v.isEmpty else {
@@ -28,19 +28,19 @@ public struct S3TestServer: Sendable {
     }
 
     /// What a client needs in its environment to reach the server as the test user.
-    public var environment: [String: String] {
+    package var environment: [String: String] {
         ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": region,
          "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint, "AWS_CONFIG_FILE": "/dev/null",
          "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true", "BACKSTREAM_STORE": ""]
     }
 
     /// Runs the real AWS CLI against the server.
-    public func aws(_ arguments: [String]) throws -> ProcessResult {
+    package func aws(_ arguments: [String]) throws -> ProcessResult {
         try ProcessRunner.run(["aws", "--endpoint-url", endpoint] + arguments, environment: environment)
     }
 
     /// Creates a bucket with a unique name and returns it.
-    public func makeBucket(_ label: String) throws -> String {
+    package func makeBucket(_ label: String) throws -> String {
         let name = "\(label)-\(UUID().uuidString.prefix(8).lowercased())"
         let result = try aws(["s3api", "create-bucket", "--bucket", name])
         guard result.status == 0 else { throw Missing(description: "create-bucket failed: \(result.stderrText)") }

@@ -3,8 +3,8 @@ import Foundation
 
 /// Splits a SQL script into complete statements the way the sqlite3 shell does
 /// (`sqlite3_complete`), and checks the rules Cloudflare D1 applies to imported files.
-public enum SQLScript {
-    public static func statements(_ script: [UInt8]) -> [[UInt8]] {
+package enum SQLScript {
+    package static func statements(_ script: [UInt8]) -> [[UInt8]] {
         var result: [[UInt8]] = []
         var current: [UInt8] = []
         var index = 0
@@ -43,7 +43,7 @@ public enum SQLScript {
 
     /// Violations of D1's import rules: transaction control, writable_schema, `_cf_` tables and
     /// statements longer than 100,000 bytes.
-    public static func d1Violations(_ script: [UInt8]) -> [String] {
+    package static func d1Violations(_ script: [UInt8]) -> [String] {
         var problems: [String] = []
         for statement in statements(script) {
             let head = String(decoding: statement.prefix(64), as: UTF8.self).uppercased()

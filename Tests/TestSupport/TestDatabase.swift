@@ -3,14 +3,14 @@ import Foundation
 
 /// A value exactly as SQLite stores it: storage class plus raw bytes (REAL by bit pattern, so
 /// -0.0 and 0.0 differ and every double is compared exactly).
-public enum StoredValue: Hashable, Sendable, CustomStringConvertible {
+package enum StoredValue: Hashable, Sendable, CustomStringConvertible {
     case null
     case integer(Int64)
     case real(UInt64)
     case text([UInt8])
     case blob([UInt8])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: "NULL"
         case .integer(let v): "INTEGER(\(v))"
@@ -21,16 +21,16 @@ public enum StoredValue: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-public struct TestDatabaseError: Error, CustomStringConvertible {
-    public let description: String
-    public init(description: String) { self.description = description }
+package struct TestDatabaseError: Error, CustomStringConvertible {
+    package let description: String
+    package init(description: String) { self.description = description }
 }
 
 /// A minimal SQLite handle for tests: independent of the code under test on purpose.
-public final class TestDatabase {
-    public let handle: OpaquePointer
+package final class TestDatabase {
+    package let handle: OpaquePointer
 
-    public init(_ path: String, readOnly: Bool = false) throws {
+    package init(_ path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -44,7 +44,7 @@ public final class TestDatabase {
 
     deinit { sqlite3_close_v2(handle) }
 
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
             let message = err.map { String(cString: $0) } ?? "unknown"
@@ -54,7 +54,7 @@ public final class TestDatabase {
     }
 
     /// Runs `sql` with `bindings` and returns every row.
-    public func query(_ sql: String, _ bindings: [StoredValue] = []) throws -> [[StoredValue]] {
+    package func query(_ sql: String, _ bindings: [StoredValue] = []) throws -> [[StoredValue]] {
         var stmt: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
             throw TestDatabaseError(description: "prepare failed: \(String(cString: sqlite3_errmsg(handle))) in \(sql)")
@@ -108,14 +108,14 @@ public final class TestDatabase {
         }
     }
 
-    public func scalarInt(_ sql: String) throws -> Int64 {
+    package func scalarInt(_ sql: String) throws -> Int64 {
         guard case .integer(let v)? = try query(sql).first?.first else {
             throw TestDatabaseError(description: "no integer from \(sql)")
         }
         return v
     }
 
-    public func strings(_ sql: String) throws -> [String] {
+    package func strings(_ sql: String) throws -> [String] {
         try query(sql).map { row in
             if case .text(let b)? = row.first { return String(decoding: b, as: UTF8.self) }
             return row.first?.description ?? ""
