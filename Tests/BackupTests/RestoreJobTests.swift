@@ -71,7 +71,7 @@ struct RestoreJobTests {
         #expect(report.sourceChecks?.integrityOK == true)
         #expect(report.foreignKeyViolations == 1)
         #expect(report.notes.contains { $0.contains("reproduces exactly the same ones") }, "\(report.notes)")
-        #expect(try TestDatabase(fixture.dir.file("r.db")).strings("SELECT parent_id FROM child ORDER BY id") == ["1", "99"])
+        #expect(try TestDatabase(fixture.dir.file("r.db")).strings("SELECT CAST(parent_id AS TEXT) FROM child ORDER BY id") == ["1", "99"])
     }
 
     @Test("a tampered object is refused and no target is created")
