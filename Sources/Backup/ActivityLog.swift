@@ -17,7 +17,8 @@ package enum ActivityLog {
     /// Adds a row and returns true, or returns false when the database has no `activity_log`.
     @discardableResult
     package static func record(databasePath: String, action: Action, details: JSONValue, userID: String? = nil) throws -> Bool {
-        let db = try Connection(path: databasePath, readOnly: false, busyTimeoutMilliseconds: 10_000)
+        // Never create the database: a backup of a missing path must not leave an empty one.
+        let db = try Connection(path: databasePath, readOnly: false, busyTimeoutMilliseconds: 10_000, create: false)
         let info = try db.prepare("SELECT name, upper(type), \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info('activity_log')")
         var columns: [String: (type: String, required: Bool, primaryKey: Bool)] = [:]
         while try info.step() {

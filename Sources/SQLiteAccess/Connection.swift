@@ -6,11 +6,12 @@ package final class Connection {
     package let handle: OpaquePointer
     package let path: String
 
-    /// Opens `path`. Read-only connections never create or modify the file; `noFollow` refuses
+    /// Opens `path`. Read-only connections never create or modify the file, nor do read-write
+    /// ones with `create` false; `noFollow` refuses
     /// a path whose last component is a symbolic link.
-    package init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, noFollow: Bool = false) throws(SQLiteError) {
+    package init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5000, noFollow: Bool = false, create: Bool = true) throws(SQLiteError) {
         var db: OpaquePointer?
-        var flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))) | SQLITE_OPEN_NOMUTEX
         if noFollow { flags |= SQLITE_OPEN_NOFOLLOW }
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {

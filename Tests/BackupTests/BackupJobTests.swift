@@ -3,6 +3,7 @@ import ChunkIO
 import Foundation
 import ObjectStore
 import SQLiteDump
+import Support
 import Testing
 import TestSupport
 
@@ -129,11 +130,8 @@ struct BackupJobTests {
                                             options: JobFixture.options()) },
                     where: { ($0 as? DumpError)?.code == .fileNotFound })
         #expect(try fixture.store.list(prefix: "").isEmpty)
-        // Source bug, kept visible: the failure's activity-log row opens the path read-write,
-        // which creates an empty database where none was. Fix in ActivityLog (open without create).
-        withKnownIssue("ActivityLog.record creates a missing database when logging the failure") {
-            #expect(!FileManager.default.fileExists(atPath: fixture.dir.file("absent.db")))
-        }
+        // Logging the failure must not create an empty database where none was.
+        #expect(!FileManager.default.fileExists(atPath: fixture.dir.file("absent.db")))
     }
 
     @Test("moto: the object, its rewritten metadata and the dump are all on the S3 store")

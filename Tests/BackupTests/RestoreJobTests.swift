@@ -36,7 +36,7 @@ struct RestoreJobTests {
         let target = fixture.dir.file("live.db")
         try TestDatabase(target).execute("CREATE TABLE precious(v); INSERT INTO precious VALUES ('keep me');")
         expectError({ _ = try RestoreJob.restore(entry, from: fixture.destination, into: target, force: false) },
-                    where: { if case BackupError.targetExists = $0 { true } else { false } })
+                    where: { ($0 as? BackupError)?.code == .targetExists })
         #expect(try TestDatabase(target).strings("SELECT v FROM precious") == ["keep me"])
 
         // An empty file with a journal beside it holds a half-written transaction: refused too.
@@ -44,7 +44,7 @@ struct RestoreJobTests {
         #expect(FileManager.default.createFile(atPath: empty, contents: nil))
         #expect(FileManager.default.createFile(atPath: empty + "-journal", contents: Data([1])))
         expectError({ _ = try RestoreJob.restore(entry, from: fixture.destination, into: empty, force: false) },
-                    where: { if case BackupError.targetExists = $0 { true } else { false } })
+                    where: { ($0 as? BackupError)?.code == .targetExists })
 
         _ = try RestoreJob.restore(entry, from: fixture.destination, into: target, force: true)
         #expect(try DatabaseComparison.differences(fixture.database, target).isEmpty)
@@ -88,7 +88,10 @@ struct RestoreJobTests {
         try fixture.store.put(key: entry.info.key, bytes: bytes, metadata: entry.info.metadata, contentType: "application/gzip")
         let target = fixture.dir.file("r.db")
         expectError({ _ = try RestoreJob.restore(entry, from: fixture.destination, into: target, force: false) },
-                    where: { if case BackupError.verificationFailed(_, let problems) = $0 { problems.contains { $0.contains("checksum") } } else { false } })
+                    where: { error in
+                        guard let error = error as? BackupError, error.code == .verificationFailed else { return false }
+                        return error.problems.contains { $0.contains("checksum") }
+                    })
         #expect(!FileManager.default.fileExists(atPath: target))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.path).filter { $0.contains(".restore-") }
         #expect(leftovers.isEmpty)
