@@ -10,8 +10,9 @@ BUILD_PACKAGES=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev)
 # bsdutils has `script`, which gives the CLI a terminal for the progress-line test; chromium is
 # the headless browser of the /admin/backups page test.
 TEST_PACKAGES=(sqlite3 gzip pigz curl bsdutils chromium)
-# PyPI packages of the tests, each with the command that shows it is there.
-TEST_PIP=("moto[server]:moto_server" "awscli:aws")
+# PyPI packages of the tests, each with the shell check that shows it is there. playwright drives
+# the system chromium above, so it is a library to import, not a command.
+TEST_PIP=("moto[server]:command -v moto_server" "awscli:command -v aws" "playwright:python3 -c 'import playwright'")
 
 usage() { echo "usage: $0 [--test]" >&2; exit 2; }
 packages=("${BUILD_PACKAGES[@]}")
@@ -39,10 +40,11 @@ fi
 if ((test)); then
     pip_missing=()
     for pair in "${TEST_PIP[@]}"; do
-        command -v "${pair#*:}" >/dev/null 2>&1 || pip_missing+=("${pair%%:*}")
+        eval "${pair#*:}" >/dev/null 2>&1 || pip_missing+=("${pair%%:*}")
     done
     if ((${#pip_missing[@]})); then
         log "installing ${pip_missing[*]} (pip)"
-        python3 -m pip install -q "${pip_missing[@]}"
+        # No browser of Playwright's own: the tests launch the Debian chromium.
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 python3 -m pip install -q "${pip_missing[@]}"
     fi
 fi
