@@ -45,7 +45,7 @@ struct RestoreSafetyTests {
     }
 
     @Test("tampered objects fail verify and restore and touch nothing", arguments: [
-        "attach-existing", "attach-new", "vacuum-into", "load-extension", "temp-trigger", "select",
+        "attach-existing", "attach-new", "vacuum-into", "load-extension", "temp-trigger", "attached-trigger", "select",
     ])
     func tampered(_ attack: String) throws {
         let dir = try TemporaryDirectory("safety-\(attack)")
@@ -61,6 +61,9 @@ struct RestoreSafetyTests {
         case "vacuum-into": body = "VACUUM INTO '\(dir.file("victim/copy.db"))';"
         case "load-extension": body = "INSERT INTO t VALUES(load_extension('\(dir.file("victim/evil.so"))'));"
         case "temp-trigger": body = "CREATE TEMP TRIGGER tr AFTER INSERT ON main.t BEGIN DELETE FROM t; END; INSERT INTO t VALUES(1);"
+        // A stored trigger whose body writes through a name that only an ATTACH would bind.
+        case "attached-trigger":
+            body = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM x.t; END; ATTACH '\(victim)' AS x; INSERT INTO t VALUES(1);"
         default: body = "SELECT * FROM t;"
         }
         let store = try StoreUnderTest.make("folder", in: dir)
