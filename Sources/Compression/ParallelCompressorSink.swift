@@ -27,7 +27,7 @@ package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unche
     private var nextSubmit = 0
     private var workersLeft: Int
     private var failure: Error?
-    private var writerDone = false
+    private let writer = WorkerThreads()
     private var ended = StageEnd.open
     private var totalIn = 0
     private var totalOut = 0
@@ -45,14 +45,10 @@ package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unche
         jobs = BlockingQueue(capacity: threads * 2)
         outputPool = ChunkPool(size: threads + 2, chunkCapacity: codecs[0].outputBound(forInput: chunkCapacity))
         workersLeft = threads
-        for (index, codec) in codecs.enumerated() {
-            let thread = Thread { [self] in self.work(codec) }
-            thread.name = "backstream-\(Codec.name)-\(index)"
-            thread.start()
-        }
-        let writer = Thread { [self] in self.writeInOrder() }
-        writer.name = "backstream-\(Codec.name)-writer"
-        writer.start()
+        // Only the writer is joined: its end is the stage's end. A worker still encoding when an
+        // abort returns recycles both its chunks and leaves on its own.
+        WorkerThreads().start(Codec.name, count: threads) { [self] index in work(codecs[index]) }
+        writer.start("\(Codec.name)-writer") { [self] _ in writeInOrder() }
     }
 
     /// Uncompressed bytes consumed so far.
@@ -102,7 +98,7 @@ package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unche
             fail(error)
         }
         jobs.close()
-        waitForWriter()
+        writer.join()
         if let failure = reorder.withLock({ failure }) {
             reorder.withLock { ended = .aborted }
             downstream.abort(failure)
@@ -126,13 +122,9 @@ package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unche
     package func abort(_ error: Error) {
         fail(error)
         jobs.close()
-        waitForWriter()
+        writer.join()
         guard reorder.withLock({ ended.claim(.aborted) }) else { return }
         downstream.abort(error)
-    }
-
-    private func waitForWriter() {
-        reorder.withLock { while !writerDone { reorder.wait() } }
     }
 
     private func fail(_ error: Error) {
@@ -181,12 +173,6 @@ package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unche
 
     private func writeInOrder() {
         var next = 0
-        defer {
-            reorder.withLock {
-                writerDone = true
-                reorder.broadcast()
-            }
-        }
         while true {
             reorder.lock()
             while finished[next] == nil && workersLeft > 0 && failure == nil { reorder.wait() }

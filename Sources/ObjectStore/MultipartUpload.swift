@@ -41,7 +41,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     private var partsQueued = 0
     private var uploadId: String?
     private var jobs: BlockingQueue<(number: Int, buffer: PartBuffer)>?
-    private let workersDone = DispatchGroup()
+    private let workers = WorkerThreads()
     private let lock = NSLock()
     private var completed: [Int: CompletedPart] = [:]
     private var failure: Error?
@@ -138,7 +138,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
                 try send(last)
             }
             jobs?.close()
-            workersDone.wait()
+            workers.join()
             if let failure = lock.withLock({ failure }) { throw failure }
             let ordered = try (1...partsQueued).map { number in
                 guard let part = lock.withLock({ completed[number] }) else {
@@ -209,15 +209,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
         }
         let queue = BlockingQueue<(number: Int, buffer: PartBuffer)>(capacity: maxBuffers)
         jobs = queue
-        for index in 0..<workerCount {
-            workersDone.enter()
-            let thread = Thread { [self] in
-                runWorker(queue)
-                workersDone.leave()
-            }
-            thread.name = "backstream-part-\(index)"
-            thread.start()
-        }
+        workers.start("upload-part", count: workerCount) { [self] _ in runWorker(queue) }
     }
 
     private func runWorker(_ queue: BlockingQueue<(number: Int, buffer: PartBuffer)>) {
@@ -247,7 +239,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
 
     private func stopAndAbortRemote(_ error: Error) {
         fail(error)
-        workersDone.wait()
+        workers.join()
         current = nil
         if let uploadId {
             // Best effort: if this fails too, listMultipartUploads shows the upload for clean-up.
