@@ -6,14 +6,21 @@ package struct BackupEntry: Sendable {
     package var key: BackupKey
     package var info: ObjectInfo
 
-    /// The guide's object: key, uploaded, size, size_kb, size_mb, metadata.
-    package var json: JSONValue {
+    /// The object's metadata as listed, the guide's fields first (timestamp, size, tables_count,
+    /// the first two filled in when the store lost them), then the rest by name. The CLI's JSON
+    /// and the server's list answer both show it.
+    package var listedMetadata: [(name: String, value: String)] {
         var metadata = info.metadata
         if metadata[BackupMetadata.size] == nil { metadata[BackupMetadata.size] = String(info.size) }
         if metadata[BackupMetadata.timestamp] == nil { metadata[BackupMetadata.timestamp] = BackupMetadata.iso8601(key.timestamp) }
         let guideOrder = [BackupMetadata.timestamp, BackupMetadata.size, BackupMetadata.tablesCount]
         let rest = metadata.keys.filter { !guideOrder.contains($0) }.sorted()
-        let fields = (guideOrder + rest).compactMap { name in metadata[name].map { (name, JSONValue.string($0)) } }
+        return (guideOrder + rest).compactMap { name in metadata[name].map { (name, $0) } }
+    }
+
+    /// The guide's object: key, uploaded, size, size_kb, size_mb, metadata.
+    package var json: JSONValue {
+        let fields = listedMetadata.map { ($0.name, JSONValue.string($0.value)) }
         return .object([
             ("key", .string(info.key)),
             ("uploaded", .string(BackupMetadata.iso8601(info.lastModified))),

@@ -44,7 +44,7 @@ package protocol RowSource: AnyObject {
     var engineVersion: String { get }
     /// The objects in the order a restore creates them, with row counts. Called once, first.
     func schema(for dialect: Dialect) throws -> SchemaPlan
-    /// The rows of `table`: its rowid first when `table.selectsRowid`, then `table.columns`.
+    /// The rows of `table`, one value per `table.selectedColumns` (the rowid first when selected).
     func rows(of table: TableSpec) throws -> Rows
     func rows(of table: InternalTable) throws -> Rows
     /// The source's own foreign_key_check and integrity_check, after the data; nil when the

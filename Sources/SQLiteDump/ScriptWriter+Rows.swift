@@ -5,8 +5,8 @@ import SQLiteAccess
 extension ScriptWriter {
     mutating func rows(of table: TableSpec) throws {
         let name = SQLIdentifier.quote(table.name)
-        var selected = table.columns.map(SQLIdentifier.quote)
-        if table.selectsRowid, let rowid = table.rowidName { selected.insert(rowid, at: 0) }
+        let selected = table.selectedColumns
+        // Nothing to select: the source is never asked for the rows.
         guard !selected.isEmpty else { return }
         var stmt = try source.rows(of: table)
         let firstValue: Int32 = table.selectsRowid && !table.insertsRowid ? 1 : 0

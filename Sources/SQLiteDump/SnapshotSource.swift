@@ -60,9 +60,7 @@ package final class SnapshotSource: RowSource {
     }
 
     package func rows(of table: TableSpec) throws -> StatementRows {
-        var selected = table.columns.map(SQLIdentifier.quote)
-        if table.selectsRowid, let rowid = table.rowidName { selected.insert(rowid, at: 0) }
-        let list = selected.isEmpty ? "NULL" : selected.joined(separator: ",")
+        let list = table.selectedColumns.joined(separator: ",")
         return StatementRows(statement: try connection.prepare("SELECT \(list) FROM main.\(SQLIdentifier.quote(table.name))"))
     }
 

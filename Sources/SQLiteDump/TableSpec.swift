@@ -1,3 +1,5 @@
+import SQLiteAccess
+
 /// Everything the row loop needs to know about one table, read once from the schema.
 package struct TableSpec {
     package enum Kind: Equatable {
@@ -43,6 +45,14 @@ package struct TableSpec {
         self.omitsColumns = omitsColumns
         self.dependencies = dependencies
         self.rowCount = rowCount
+    }
+
+    /// The quoted columns a row source selects, in the order the writer reads them: the rowid
+    /// first when `selectsRowid`. Empty when the table has nothing to read.
+    package var selectedColumns: [String] {
+        var selected = columns.map(SQLIdentifier.quote)
+        if selectsRowid, let rowidName { selected.insert(rowidName, at: 0) }
+        return selected
     }
 
     var hasData: Bool {

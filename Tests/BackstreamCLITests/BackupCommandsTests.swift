@@ -242,31 +242,13 @@ struct BackupCommandsTests {
         let dir = try TemporaryDirectory("sigterm")
         defer { dir.remove() }
         let store = try StoreUnderTest.make("s3", in: dir)
-        let source = dir.file("big.db")
-        try TestDatabase(source).execute("""
-            CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
-            INSERT INTO blobs SELECT i, randomblob(20000) FROM n;
-            """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
-        process.arguments = ["backup", source, "--store", store.url, "--level", "9", "--threads", "1"]
-        process.environment = ProcessInfo.processInfo.environment.merging(store.environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         guard let s3 = store.s3, let bucket = store.bucket else { return }
-        var uploading = false
-        for _ in 0..<200 where !uploading && process.isRunning {
-            let pending = try s3.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
-            uploading = pending.stdoutText.contains("database-")
-            if !uploading { Thread.sleep(forTimeInterval: 0.05) }
-        }
+        let (process, uploading) = try SlowUpload.start(server: s3, bucket: bucket, store: store.url, in: dir)
         #expect(uploading, "the backup should still be uploading when it is interrupted")
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 143)  // SIGTERM exits 128 + 15 (issue 10)
-        let pending = try s3.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+        let pending = try s3.pendingUploads(bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
         #expect(try store.keys(scratch: dir).isEmpty)
     }

@@ -67,7 +67,7 @@ struct BackupFailureTests {
         #expect(!result.stderr.contains(server.secretKey))
         let listed = try server.aws(["s3api", "list-objects-v2", "--bucket", bucket, "--query", "Contents[].Key", "--output", "text"])
         #expect(!listed.stdoutText.contains("database-"), "\(listed.stdoutText)")
-        let pending = try pendingUploads(server, bucket)
+        let pending = try server.pendingUploads(bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
 
@@ -77,7 +77,8 @@ struct BackupFailureTests {
         defer { dir.remove() }
         let server = try S3TestServer()
         let bucket = try server.makeBucket("term")
-        let (process, uploading) = try startSlowUpload(server: server, bucket: bucket, store: "s3://\(bucket)/backups/", in: dir)
+        let (process, uploading) = try SlowUpload.start(server: server, bucket: bucket, store: "s3://\(bucket)/backups/", in: dir,
+                                                        extraArguments: ["--no-activity-log"])
         #expect(uploading, "the backup should still be uploading when it is interrupted")
         let signalled = Date()
         kill(process.processIdentifier, SIGTERM)
@@ -87,7 +88,7 @@ struct BackupFailureTests {
         process.waitUntilExit()
         #expect(elapsed < 5, "SIGTERM took \(elapsed) s")
         #expect(process.terminationStatus == 143)
-        let pending = try pendingUploads(server, bucket)
+        let pending = try server.pendingUploads(bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
 
@@ -98,7 +99,8 @@ struct BackupFailureTests {
         let server = try S3TestServer()
         let bucket = try server.makeBucket("kill")
         let store = "s3://\(bucket)/backups/"
-        let (process, uploading) = try startSlowUpload(server: server, bucket: bucket, store: store, in: dir)
+        let (process, uploading) = try SlowUpload.start(server: server, bucket: bucket, store: store, in: dir,
+                                                        extraArguments: ["--no-activity-log"])
         #expect(uploading)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -115,42 +117,13 @@ struct BackupFailureTests {
                                           "--stale-upload-hours=-1"],
                                          environment: server.environment)
         #expect(kept.status == 0, "\(kept.stderrText)")
-        let stillThere = try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
+        let stillThere = try server.pendingUploads(bucket)
         #expect(stillThere.stdoutText.contains("database-"))
         let next = try ProcessRunner.run([Fixtures.backstreamBinary, "backup", small, "--store", store, "--no-activity-log",
                                           "--stale-upload-hours", "0"], environment: server.environment)
         #expect(next.status == 0, "\(next.stderrText)")
         #expect(next.stderrText.contains("aborted 1 unfinished upload"), "\(next.stderrText)")
-        let pending = try pendingUploads(server, bucket)
+        let pending = try server.pendingUploads(bucket)
         #expect(!pending.stdoutText.contains("database-"), "\(pending.stdoutText)")
     }
-}
-
-/// The keys of `bucket`'s unfinished multipart uploads, as `aws` lists them.
-private func pendingUploads(_ server: S3TestServer, _ bucket: String) throws -> ProcessResult {
-    try server.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
-}
-
-/// Starts a backup of an 80 MB random-blob database at level 9 on one thread (slow enough to
-/// interrupt) and waits until its multipart upload is listed; returns the running process.
-private func startSlowUpload(server: S3TestServer, bucket: String, store: String, in dir: TemporaryDirectory) throws -> (Process, Bool) {
-    let source = dir.file("big.db")
-    try TestDatabase(source).execute("""
-        CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
-        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
-        INSERT INTO blobs SELECT i, randomblob(20000) FROM n;
-        """)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
-    process.arguments = ["backup", source, "--store", store, "--level", "9", "--threads", "1", "--no-activity-log"]
-    process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    var uploading = false
-    for _ in 0..<400 where !uploading && process.isRunning {
-        uploading = try pendingUploads(server, bucket).stdoutText.contains("database-")
-        if !uploading { Thread.sleep(forTimeInterval: 0.05) }
-    }
-    return (process, uploading)
 }

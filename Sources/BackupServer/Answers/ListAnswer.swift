@@ -24,12 +24,7 @@ struct ListedBackup: Encodable {
 
     init(_ entry: BackupEntry) {
         let info = entry.info
-        var metadata = info.metadata
-        if metadata[BackupMetadata.size] == nil { metadata[BackupMetadata.size] = String(info.size) }
-        if metadata[BackupMetadata.timestamp] == nil { metadata[BackupMetadata.timestamp] = BackupMetadata.iso8601(entry.key.timestamp) }
-        let guideOrder = [BackupMetadata.timestamp, BackupMetadata.size, BackupMetadata.tablesCount]
-        let rest = metadata.keys.filter { !guideOrder.contains($0) }.sorted()
-        self.metadata = SortedMetadata(ordered: (guideOrder + rest).compactMap { name in metadata[name].map { (name, $0) } })
+        metadata = SortedMetadata(ordered: entry.listedMetadata.map { ($0.name, $0.value) })
         key = info.key
         uploaded = BackupMetadata.iso8601(info.lastModified)
         size = info.size
