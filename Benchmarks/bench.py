@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import shutil
@@ -47,6 +48,7 @@ DEFAULT_SECTIONS = [s for s in SECTIONS if s != "upload"]
 # What find_backstream reads from the binary's --help, and where.
 FEATURES = {"zstd-dump": "dump --compression", "zstd-backup": "backup --compression", "encrypt": "backup --encrypt-to"}
 RSS_LIMIT = 64
+BUCKETS = itertools.count(1)
 ISSUE12 = "issue 12"
 
 
@@ -66,11 +68,10 @@ class Bench:
         self.moto = moto
         self.db = db
         self.work = tempfile.mkdtemp(dir=DATA_DIR, prefix="work.")
-        self.env = dict(os.environ, BIN=binary, DB=db, W=self.work)
+        self.env = dict(os.environ, BIN=binary, DB=db)
         self.run = measure.Runner(args.runs, self.env, self.work, "dump" in features)
         self.cases: dict[str, Case] = {}
         self.bucket = ""
-        self.buckets = 0
         self.verify_failed = False
 
     def sh(self, command: str, capture: bool = False) -> str:
@@ -83,6 +84,13 @@ class Bench:
         self.cases[label] = self.run.case(label, command, out, backstream, **hooks)
         return self.cases[label]
 
+    def measure(self, *cases: Case) -> None:
+        """Runs the cases alternately, then prints their table and the heading of the ratios."""
+        self.run.run(*cases)
+        print()
+        measure.table(self.args.runs, *cases)
+        print("\nratios:")
+
     def dump_args(self) -> str:
         return '"$BIN" dump "$DB"' + (f" --threads {self.args.threads}" if self.args.threads else "")
 
@@ -91,8 +99,7 @@ class Bench:
         if not self.moto.pid:
             self.moto.start()
         if not self.bucket:
-            self.buckets += 1
-            self.bucket = self.moto.make_bucket(f"bench-{os.getpid()}-{self.buckets}")
+            self.bucket = self.moto.make_bucket(f"bench-{os.getpid()}-{next(BUCKETS)}")  # one per database
         # $AWS is the AWS CLI aimed at moto, $S3 the bucket's URL.
         self.env.update(self.moto.env, S3=f"s3://{self.bucket}", AWS=f"aws --endpoint-url {self.moto.env['AWS_ENDPOINT_URL']}")
 
@@ -144,10 +151,7 @@ class Bench:
                         self.w("bs-stdout.sql.gz"), True)
         gz = self.case("sqlite3 .dump | gzip -6", '$T sqlite3 "$DB" .dump | $T gzip -6 > "$OUT"', self.w("sqlite-gzip.sql.gz"))
         pz = self.case("sqlite3 .dump | pigz -6", '$T sqlite3 "$DB" .dump | $T pigz -6 > "$OUT"', self.w("sqlite-pigz.sql.gz"))
-        self.run.run(bs, out, gz, pz)
-        print()
-        measure.table(self.args.runs, bs, out, gz, pz)
-        print("\nratios:")
+        self.measure(bs, out, gz, pz)
         measure.speed(bs, gz, 3, (4.5, ISSUE12))
         measure.speed(bs, pz, 1.5)
         measure.size(bs, gz, 1.0)
@@ -161,10 +165,7 @@ class Bench:
         bs = self.case("backstream dump", f'$T {self.dump_args()} -o "$OUT"', self.w("bs.sql"), True)
         out = self.case("backstream dump > stdout", f'$T {self.dump_args()} > "$OUT"', self.w("bs-stdout.sql"), True)
         base = self.case("sqlite3 .dump", '$T sqlite3 "$DB" .dump > "$OUT"', self.w("sqlite.sql"))
-        self.run.run(bs, out, base)
-        print()
-        measure.table(self.args.runs, bs, out, base)
-        print("\nratios:")
+        self.measure(bs, out, base)
         measure.speed(bs, base, 1.3)
         measure.speed(out, base, 1.3)
         measure.rss(bs, RSS_LIMIT)
@@ -201,10 +202,7 @@ class Bench:
         bs = self.case("backstream backup", '$T "$BIN" backup "$DB" --store "$S3/bs/" --no-prune --no-activity-log --json > "$OUT"',
                        self.w("backup.json"), True)
         base = self.aws_upload_case()
-        self.run.run(bs, base)
-        print()
-        measure.table(self.args.runs, bs, base)
-        print("\nratios:")
+        self.measure(bs, base)
         measure.speed(bs, base, 3)
         measure.rss(bs, RSS_LIMIT)
         print()
@@ -222,10 +220,7 @@ class Bench:
                        self.w("bs-restored.db"), True)
         base = self.case("aws s3 cp - | gunzip | sqlite3", '$T $AWS s3 cp "$S3/base/dump.sql.gz" - | $T gunzip | $T sqlite3 -bail "$OUT"',
                          self.w("base-restored.db"))
-        self.run.run(bs, base)
-        print()
-        measure.table(self.args.runs, bs, base)
-        print("\nratios:")
+        self.measure(bs, base)
         measure.speed(bs, base, 2, (4, ISSUE12))
         measure.rss(bs, RSS_LIMIT)
         self.remove(bs, base)
@@ -245,10 +240,7 @@ class Bench:
             cases.append(self.case("backstream restore (folder, zstd backup)",
                                    f'$T "$BIN" restore latest --store "{store}/zstd" --into "$OUT" > /dev/null', self.w("bs-zstd-restored.db"), True))
         base = self.case("gunzip -c | sqlite3", f'$T gunzip -c "{self.w("base.sql.gz")}" | $T sqlite3 -bail "$OUT"', self.w("base-restored.db"))
-        self.run.run(*cases, base)
-        print()
-        measure.table(self.args.runs, *cases, base)
-        print("\nratios:")
+        self.measure(*cases, base)
         for c in cases:
             measure.speed(c, base, 4)
         for c in cases:
@@ -300,10 +292,7 @@ class Bench:
                         self.w("backup-enc.json"), True)
         plain = self.case("backstream backup (not encrypted)", f'$T "$BIN" backup "$DB" --store "$S3/plain/" {common}',
                           self.w("backup-plain.json"), True)
-        self.run.run(enc, plain)
-        print()
-        measure.table(self.args.runs, enc, plain)
-        print("\nratios:")
+        self.measure(enc, plain)
         measure.slowdown(enc, plain, 1.1)
         measure.rss(enc, RSS_LIMIT)
         # The last encrypted object decrypts with the real age CLI and restores.
