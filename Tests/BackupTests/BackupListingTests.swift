@@ -58,8 +58,9 @@ struct BackupListingTests {
         #expect(bareJSON.contains(#""size":1536,"size_kb":"1.50""#))
         #expect(bareJSON.contains(#""metadata":{"backup-timestamp":"2026-01-01T01:00:00.000Z","backup-size":"1536"}"#), "\(bareJSON)")
         // The upload time is the object's, as ISO 8601 with milliseconds.
-        let uploaded = try #require(try JSONSerialization.jsonObject(with: Data(bareJSON.utf8)) as? [String: Any])["uploaded"] as? String
-        let date = try #require(ISO8601DateFormatter.fractional.date(from: try #require(uploaded)))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bareJSON.utf8)) as? [String: Any])
+        let uploaded = try #require(object["uploaded"] as? String)
+        let date = try #require(ISO8601DateFormatter.fractional.date(from: uploaded))
         #expect(abs(date.timeIntervalSinceNow) < 300)
     }
 
