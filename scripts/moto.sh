@@ -1,4 +1,4 @@
-# Sourced by scripts/test.sh: `moto_start` runs a real S3 server (moto_server) on a free loopback
+# Sourced by scripts/test.sh and by Benchmarks/moto.py: `moto_start` runs a real S3 server (moto_server) on a free loopback
 # port with signature checking on, creates an IAM user with an s3:* policy and an access key, and
 # exports BACKSTREAM_TEST_S3_{ENDPOINT,ACCESS_KEY,SECRET_KEY,REGION}. `moto_stop` stops it.
 

@@ -21,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
                         let sink = DiscardSink()
                         let gzip = try GzipCompressorSink(downstream: sink, level: 6, threads: threads)
                         try ChunkFeeder().feed(text, to: gzip)
-                        return text.count  // the rate is of SQL text in, as in compare.sh
+                        return text.count  // the rate is of SQL text in, as in bench.py
                     }
                 }
             },

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Generated "client portal" databases (Benchmarks/generate-portal-db.sh), the same files
-/// compare.sh caches in Benchmarks/data/.
+/// bench.py caches in Benchmarks/data/.
 public enum PortalDatabase {
     /// The path of a portal database of `sizeMiB`, generated on first use.
     public static func path(sizeMiB: Int) throws -> String {

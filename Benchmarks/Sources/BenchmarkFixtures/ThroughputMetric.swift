@@ -2,7 +2,7 @@ import Benchmark
 
 extension BenchmarkMetric {
     /// Bytes of output per second of the measured work, in MB/s (10^6): the figure the
-    /// compare.sh targets and the design notes speak in.
+    /// bench.py targets and the design notes speak in.
     public static var megabytesPerSecond: BenchmarkMetric {
         .custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
     }
