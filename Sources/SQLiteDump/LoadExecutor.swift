@@ -93,7 +93,7 @@ final class LoadExecutor: @unchecked Sendable {
 
     /// The cached insert for prefix `id` with `count` values, prepared on first use.
     private func statement(id: Int, count: Int) throws -> Statement {
-        let key = id << 16 | count
+        let key = id << 32 | count
         if key == lastKey, let lastStatement { return lastStatement }
         let stmt: Statement
         if let cached = cache[key] {

@@ -46,10 +46,12 @@ final class LoadPipeline: @unchecked Sendable {
         if let failure = error { throw failure }
     }
 
-    /// Ends the SQLite thread without running what is still queued.
+    /// Ends the SQLite thread without running what is still queued, interrupting the statement
+    /// it is in (a CREATE INDEX can take seconds).
     func stop(_ error: Error) {
         full.fail(error)
         free.fail(error)
+        if state.withLock({ started && !done }) { executor.connection.interrupt() }
         join()
     }
 
