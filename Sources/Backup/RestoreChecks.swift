@@ -1,3 +1,4 @@
+import ChunkIO
 import Foundation
 import SQLiteDump
 import Support
@@ -13,15 +14,9 @@ struct RestoreChecks {
     var problems: [String] = []
 
     static func run(path: String, tables expected: [(name: String, rows: Int64)]) throws -> RestoreChecks {
-        let side = SideResult()
-        let sideDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            defer { sideDone.signal() }
-            side.set(Result { try counts(path: path, expected) })
-        }
+        let side = ThreadResult("restore-counts") { try counts(path: path, expected) }
         let integrity = Result { () throws -> [String] in try SourceChecks.integrity(try reader(path)) }
-        sideDone.wait()
-        var checks = try side.get()
+        var checks = try side.value()
         checks.integrity = try integrity.get()
         return checks
     }
@@ -50,16 +45,4 @@ struct RestoreChecks {
         checks.foreignKeys = try SourceChecks.foreignKeys(db)
         return checks
     }
-}
-
-/// What the side thread found, handed back under a lock.
-private final class SideResult: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<RestoreChecks, Error> = .failure(CancelledErrorPlaceholder())
-    func set(_ value: Result<RestoreChecks, Error>) { lock.withLock { result = value } }
-    func get() throws -> RestoreChecks { try lock.withLock { result }.get() }
-}
-
-private struct CancelledErrorPlaceholder: Error, CustomStringConvertible {
-    var description: String { "the restore checks did not run" }
 }

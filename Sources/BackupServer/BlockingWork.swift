@@ -5,6 +5,9 @@ import Foundation
 /// core), and never on libdispatch's global pool either: on Linux that pool grows slowly when
 /// its threads block, so a few blocked items (other work in the process, stalled downloads)
 /// left a backup queued until they ended.
+///
+/// Not `ChunkIO.WorkerThreads`: nothing joins this thread; its end resumes an async caller,
+/// and it sets a stack size per call.
 enum BlockingWork {
     /// `stackSize` 0 keeps the platform default (SQLite's parser and the backup path want it);
     /// downloads, which may be many at once, pass a small one.

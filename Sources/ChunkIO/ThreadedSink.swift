@@ -9,17 +9,15 @@ import Foundation
 package final class ThreadedSink: ChunkSink, @unchecked Sendable {
     private let downstream: ChunkSink
     private let queue: BlockingQueue<Chunk>
-    private let state = NSCondition()
-    private var threadDone = false
+    private let state = NSLock()
+    private let thread = WorkerThreads()
     private var failure: Error?
     private var ended = StageEnd.open
 
     package init(downstream: ChunkSink, depth: Int = 4) {
         self.downstream = downstream
         self.queue = BlockingQueue(capacity: depth)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "backstream-sink"
-        thread.start()
+        thread.start("sink-writer") { [self] _ in run() }
     }
 
     private func run() {
@@ -34,14 +32,6 @@ package final class ThreadedSink: ChunkSink, @unchecked Sendable {
             // goes back to the producer's pool.
             queue.drain().forEach { $0.recycle() }
         }
-        state.withLock {
-            threadDone = true
-            state.broadcast()
-        }
-    }
-
-    private func waitForThread() {
-        state.withLock { while !threadDone { state.wait() } }
     }
 
     package func write(_ chunk: Chunk) throws {
@@ -58,7 +48,7 @@ package final class ThreadedSink: ChunkSink, @unchecked Sendable {
             throw state.withLock { failure } ?? PipelineMisuse(call: "finish")
         }
         queue.close()
-        waitForThread()
+        thread.join()
         if let failure = state.withLock({ failure }) {
             state.withLock { ended = .aborted }
             downstream.abort(failure)
@@ -79,7 +69,7 @@ package final class ThreadedSink: ChunkSink, @unchecked Sendable {
 
     package func abort(_ error: Error) {
         queue.fail(error)
-        waitForThread()
+        thread.join()
         // After finish began, finish owns the downstream and has finished or aborted it.
         guard state.withLock({ ended.claim(.aborted) }) else { return }
         downstream.abort(error)

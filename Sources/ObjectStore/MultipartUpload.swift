@@ -1,28 +1,12 @@
 import ChunkIO
 import Foundation
 
-/// One part's bytes. Owned by exactly one thread at a time (producer, then a worker).
-final class PartBuffer: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer
-    let capacity: Int
-    var count = 0
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        base = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    deinit { base.deallocate() }
-
-    var isFull: Bool { count == capacity }
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-}
-
 /// Streams an object of unknown length to S3 as equal-sized parts, at most
 /// `maxConcurrentParts` in flight, each worker on its own thread with its own curl handle.
 ///
-/// Memory is `max(2, maxConcurrentParts) × partSize`, whatever the object's size: the buffer
-/// being filled is one of them, so when the producer is faster than the network it waits for a
+/// Memory is `max(2, maxConcurrentParts) × partSize`, whatever the object's size (a pool of part
+/// buffers, made only as the stream needs them, so a small object costs one): the buffer being
+/// filled is one of them, so when the producer is faster than the network it waits for a
 /// part to finish, and when it is slower fewer parts are in flight anyway. (One part in flight
 /// still gets two buffers, or reading and sending would take turns.) A stream that
 /// fits in one part becomes a single PutObject; a failed or aborted upload is aborted on the
@@ -35,13 +19,12 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     let partSize: Int
     private let workerCount: Int
     private let maxBuffers: Int
-    private let freeBuffers: BlockingQueue<PartBuffer>
-    private var createdBuffers = 0
-    private var current: PartBuffer?
+    private let buffers: ChunkPool
+    private var current: Chunk?
     private var partsQueued = 0
     private var uploadId: String?
-    private var jobs: BlockingQueue<(number: Int, buffer: PartBuffer)>?
-    private let workersDone = DispatchGroup()
+    private var jobs: BlockingQueue<(number: Int, buffer: Chunk)>?
+    private let workers = WorkerThreads()
     private let lock = NSLock()
     private var completed: [Int: CompletedPart] = [:]
     private var failure: Error?
@@ -59,7 +42,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
         self.partSize = partSize
         workerCount = store.configuration.maxConcurrentParts
         maxBuffers = max(2, workerCount)
-        freeBuffers = BlockingQueue(capacity: maxBuffers)
+        buffers = ChunkPool(size: maxBuffers, chunkCapacity: partSize)
     }
 
     /// The smallest whole number of MiB (at least `defaultSize`) that fits `sizeHint` in 10,000 parts.
@@ -95,14 +78,9 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
                 current = nil
                 try send(full)
             }
-            let buffer = try current ?? takeBuffer()
+            let buffer = try current ?? buffers.take()
             current = buffer
-            let n = min(rest.count, buffer.capacity - buffer.count)
-            if let source = rest.baseAddress {
-                (buffer.base + buffer.count).copyMemory(from: source, byteCount: n)
-            }
-            buffer.count += n
-            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            rest = UnsafeRawBufferPointer(rebasing: rest[buffer.append(rest)...])
         }
     }
 
@@ -138,7 +116,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
                 try send(last)
             }
             jobs?.close()
-            workersDone.wait()
+            workers.join()
             if let failure = lock.withLock({ failure }) { throw failure }
             let ordered = try (1...partsQueued).map { number in
                 guard let part = lock.withLock({ completed[number] }) else {
@@ -178,19 +156,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
 
     // MARK: Internals
 
-    private func takeBuffer() throws -> PartBuffer {
-        if createdBuffers < maxBuffers {
-            createdBuffers += 1
-            return PartBuffer(capacity: partSize)
-        }
-        guard let buffer = try freeBuffers.take() else {
-            throw ObjectStoreError(.aborted, store: store.displayName, key: key, cause: "the part buffers were released")
-        }
-        buffer.count = 0
-        return buffer
-    }
-
-    private func send(_ buffer: PartBuffer) throws {
+    private func send(_ buffer: Chunk) throws {
         if uploadId == nil { try start() }
         guard partsQueued < S3Configuration.maximumParts else {
             throw ObjectStoreError(.invalidArgument, store: store.displayName, key: key,
@@ -207,20 +173,12 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
         } catch {
             throw ObjectStoreError.wrap(error, stage: .createMultipartUpload, store: store.displayName, key: key)
         }
-        let queue = BlockingQueue<(number: Int, buffer: PartBuffer)>(capacity: maxBuffers)
+        let queue = BlockingQueue<(number: Int, buffer: Chunk)>(capacity: maxBuffers)
         jobs = queue
-        for index in 0..<workerCount {
-            workersDone.enter()
-            let thread = Thread { [self] in
-                runWorker(queue)
-                workersDone.leave()
-            }
-            thread.name = "backstream-part-\(index)"
-            thread.start()
-        }
+        workers.start("upload-part", count: workerCount) { [self] _ in runWorker(queue) }
     }
 
-    private func runWorker(_ queue: BlockingQueue<(number: Int, buffer: PartBuffer)>) {
+    private func runWorker(_ queue: BlockingQueue<(number: Int, buffer: Chunk)>) {
         do {
             guard let uploadId else { return }
             let handle = try CurlHandle()
@@ -230,7 +188,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
                                                 body: job.buffer.bytes, handle: handle,
                                                 cancelled: { [self] in lock.withLock { failure != nil } })
                 lock.withLock { completed[job.number] = part }
-                try freeBuffers.put(job.buffer)
+                job.buffer.recycle()
             }
         } catch let error as ObjectStoreError where error.code != .aborted {
             fail(error.at(.uploadPart))
@@ -242,12 +200,12 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     private func fail(_ error: Error) {
         lock.withLock { if failure == nil { failure = error } }
         jobs?.fail(error)
-        freeBuffers.fail(error)
+        buffers.fail(error)
     }
 
     private func stopAndAbortRemote(_ error: Error) {
         fail(error)
-        workersDone.wait()
+        workers.join()
         current = nil
         if let uploadId {
             // Best effort: if this fails too, listMultipartUploads shows the upload for clean-up.

@@ -11,10 +11,8 @@ import SQLiteAccess
 /// In WAL mode a writer could commit between two readers' starts; the caller holds the write
 /// lock on a gate connection (BEGIN IMMEDIATE) while the dump and these readers start.
 final class SourceCheckRunner: @unchecked Sendable {
-    private let lock = NSLock()
-    private var foreignKeys: Result<(violations: Int?, digest: String), any Error>?
-    private var integrity: Result<[String], any Error>?
-    private let group = DispatchGroup()
+    private var foreignKeys: ThreadResult<(violations: Int?, digest: String)>?
+    private var integrity: ThreadResult<[String]>?
     private let foreignKeyConnection: Connection
     private let integrityConnection: Connection
 
@@ -35,39 +33,29 @@ final class SourceCheckRunner: @unchecked Sendable {
 
     /// Starts both checks.
     func start() {
-        group.enter()
-        Thread.detachNewThread { [self] in
-            let result = Result { () throws in try SourceChecks.foreignKeys(foreignKeyConnection) }
-            lock.withLock { foreignKeys = result }
-            group.leave()
-        }
-        group.enter()
-        Thread.detachNewThread { [self] in
-            let result = Result { () throws in try SourceChecks.integrity(integrityConnection) }
-            lock.withLock { integrity = result }
-            group.leave()
-        }
+        foreignKeys = ThreadResult("check-fk") { [self] in try SourceChecks.foreignKeys(foreignKeyConnection) }
+        integrity = ThreadResult("check-integrity") { [self] in try SourceChecks.integrity(integrityConnection) }
     }
 
     /// Waits for both checks; a cancellation interrupts them.
     func results(cancellation: Cancellation?) throws -> SourceChecks {
-        while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+        guard let foreignKeys, let integrity else { throw DumpError(.cancelled, "the source checks did not run") }
+        while !(foreignKeys.join(timeout: 0.1) && integrity.join(timeout: 0.1)) {
             if cancellation?.isCancelled == true {
                 stop()
                 throw DumpError(.cancelled, "interrupted while checking the source database")
             }
         }
-        let (fk, lines) = lock.withLock { (foreignKeys, integrity) }
-        guard let fk, let lines else { throw DumpError(.cancelled, "the source checks did not run") }
-        let (violations, digest) = try fk.get()
-        return SourceChecks(foreignKeyViolations: violations, foreignKeyDigest: digest, integrityOK: try lines.get() == ["ok"])
+        let (violations, digest) = try foreignKeys.value()
+        return SourceChecks(foreignKeyViolations: violations, foreignKeyDigest: digest, integrityOK: try integrity.value() == ["ok"])
     }
 
     /// Interrupts both checks and waits for their threads.
     func stop() {
         foreignKeyConnection.interrupt()
         integrityConnection.interrupt()
-        group.wait()
+        _ = try? foreignKeys?.value()
+        _ = try? integrity?.value()
     }
 
     deinit {
