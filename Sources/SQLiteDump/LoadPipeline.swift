@@ -12,7 +12,8 @@ final class LoadPipeline: @unchecked Sendable {
     let executor: LoadExecutor
     private let full: BlockingQueue<LoadBatch>
     private let free: BlockingQueue<LoadBatch>
-    private let state = NSCondition()
+    private let thread = WorkerThreads()
+    private let state = NSLock()
     private var started = false
     private var done = false
     private var failure: Error?
@@ -61,9 +62,7 @@ final class LoadPipeline: @unchecked Sendable {
             return !started
         }
         guard start else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "backstream-load"
-        thread.start()
+        thread.start("bs-load") { [self] _ in run() }
     }
 
     private func run() {
@@ -78,13 +77,8 @@ final class LoadPipeline: @unchecked Sendable {
             full.fail(error)
             free.fail(error)
         }
-        state.withLock {
-            done = true
-            state.broadcast()
-        }
+        state.withLock { done = true }
     }
 
-    private func join() {
-        state.withLock { while started && !done { state.wait() } }
-    }
+    private func join() { thread.join() }
 }
