@@ -68,10 +68,10 @@ package enum RestoreJob {
 
         let temporary = try RestoreFile.createTemporary(beside: target)
         do {
+            // The new file is synced while the checks read it: the rename below still waits for both.
             let report = try load(entry, from: destination, into: temporary, accepts: allowForeign ? .anyScript : .backstream,
-                                  cancellation: cancellation, progress: progress)
+                                  cancellation: cancellation, progress: progress, syncBeforeReturning: true)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
-            try RestoreFile.sync(temporary)
             for sidecar in sidecars { unlink(sidecar) }
             // rename replaces a symbolic link itself (with --force), never what it points to.
             guard rename(temporary, target) == 0 else {
@@ -91,7 +91,7 @@ package enum RestoreJob {
                                   allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
-        let head: ChunkSink = entry.key.compressed ? try GzipDecoder(downstream: crc, name: entry.info.key) : crc
+        let head = try decoder(for: entry, downstream: crc)
         try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
@@ -112,7 +112,7 @@ package enum RestoreJob {
     /// against what the dump recorded; the caller owns the file.
     package static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
                             accepts: ScriptLoader.Source = .backstream, cancellation: Cancellation? = nil,
-                            progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+                            progress: ProgressSink.Report? = nil, syncBeforeReturning: Bool = false) throws -> RestoreReport {
         let started = Date()
         var report = RestoreReport(key: entry.info.key)
         var header: DumpHeader
@@ -121,10 +121,10 @@ package enum RestoreJob {
                                           maxStatementBytes: maxStatementBytes)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
-            let decoder: ChunkSink = entry.key.compressed
-                ? try GzipDecoder(downstream: crc, name: entry.info.key, chunkCapacity: 256 << 10) : crc
-            // Decoding and inserting run on their own thread while the download continues; two
-            // chunks in the hand-over queue keep both busy without adding to the memory bound.
+            let decoder = try decoder(for: entry, downstream: crc, chunkCapacity: 256 << 10)
+            // Decoding and parsing run on their own thread while the download continues, and the
+            // loader runs SQLite on a third; two chunks in the hand-over queue keep them busy
+            // without adding to the memory bound.
             try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoder, depth: 2), progress))
             header = loader.header
             report.rows = loader.rowsInserted
@@ -143,7 +143,15 @@ package enum RestoreJob {
         } else if !report.complete {
             report.problems.append("the dump has no completion trailer: it was cut short")
         }
-        let checks = try RestoreChecks.run(path: path, tables: header.tableRows)
+        let sync = syncBeforeReturning ? BackgroundSync(path: path) : nil
+        let checks: RestoreChecks
+        do {
+            checks = try RestoreChecks.run(path: path, tables: header.tableRows)
+        } catch {
+            _ = try? sync?.wait()
+            throw error
+        }
+        try sync?.wait()
         for table in checks.tables {
             report.tables.append(table)
             if table.actual != table.expected {
@@ -179,6 +187,13 @@ package enum RestoreJob {
         if !source.integrityOK && checks.integrity == ["ok"] {
             report.notes.append("the source failed integrity_check at backup time; the restored database passes it")
         }
+    }
+
+    /// The decoder for the object's compression, handing plain SQL to `downstream`: gzip, or
+    /// none. A new format adds its decoder here; the loader takes chunks from whichever runs.
+    static func decoder(for entry: BackupEntry, downstream: ChunkSink, chunkCapacity: Int = 1 << 20) throws -> ChunkSink {
+        guard entry.key.compressed else { return downstream }
+        return try GzipDecoder(downstream: downstream, name: entry.info.key, chunkCapacity: chunkCapacity)
     }
 
     /// Largest statement the loader buffers: `BACKSTREAM_MAX_STATEMENT_MIB`, else 64 MiB.

@@ -64,3 +64,22 @@ struct ByteBuffer {
         end += 1
     }
 }
+
+extension ByteBuffer {
+    /// Appends a fixed-width value in machine order (no alignment needed).
+    @inline(__always) mutating func put<T: FixedWidthInteger>(_ value: T) {
+        reserve(MemoryLayout<T>.size)
+        (base + end).storeBytes(of: value, as: T.self)
+        end += MemoryLayout<T>.size
+    }
+
+    @inline(__always) mutating func put(_ value: Double) { put(value.bitPattern) }
+
+    /// Overwrites a fixed-width value written earlier at `offset` (from the start of the data).
+    @inline(__always) mutating func patch<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        (base + start + offset).storeBytes(of: value, as: T.self)
+    }
+
+    /// Drops everything after the first `count` bytes: an operation the parser could not finish.
+    mutating func truncate(to count: Int) { end = start + count }
+}

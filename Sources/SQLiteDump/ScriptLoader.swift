@@ -6,10 +6,13 @@ import SQLiteAccess
 
 /// Executes a SQL script streamed in chunks into a database: the restore side of the format.
 ///
-/// Backstream's own INSERT lines are parsed here and run through cached prepared statements
-/// (one per table), which skips SQLite's parser for every row; anything else is executed as
-/// SQL. The loader runs the whole script in one transaction of its own, whatever the script
-/// says, and reports the header and whether the completion trailer arrived.
+/// Two threads share the work. The caller's thread splits the stream into statements and
+/// parses Backstream's own INSERT lines into bound values (`InsertParser`), handing them over
+/// in `LoadBatch`es; the loader's SQLite thread (`LoadExecutor`) runs them through cached
+/// prepared statements, one per table, and everything else through SQLite's parser. The loader
+/// runs the whole script in one transaction of its own, whatever the script says, and reports
+/// the header and whether the completion trailer arrived. A failure on either thread stops
+/// the other; the first failing statement in script order is the one reported.
 ///
 /// A script is untrusted input: every statement runs under `LoaderSandbox` on a hardened
 /// connection, only the statement kinds the writer emits are accepted, and a statement may
@@ -20,37 +23,43 @@ package final class ScriptLoader: ChunkSink {
     /// `sqlite3 .dump` output), run under the same sandbox.
     package enum Source: Sendable { case backstream, anyScript }
 
-    let connection: Connection
     let name: String
     var pending = ByteBuffer(capacity: 1 << 20)
     var scratch = ByteBuffer(capacity: 1 << 16)
-    var values: [LoaderValue] = []
-    var cache: [[UInt8]: Statement] = [:]
-    var lastPrefix: [UInt8] = []
-    var lastStatement: Statement?
-    var inTransaction = false
+    let pipeline: LoadPipeline
+    var executor: LoadExecutor { pipeline.executor }
+    /// The batch being filled, and the insert prefixes it and earlier batches defined.
+    private var batch: LoadBatch?
+    private var prefixIDs: [[UInt8]: UInt32] = [:]
+    private var lastPrefix: [UInt8] = []
+    private var lastPrefixID: UInt32 = 0
     var seenStatement = false
     /// After an incomplete statement, wait for this much input before parsing again, so a
     /// statement arriving in many small pieces is parsed a logarithmic number of times.
     var retryAt = 0
     private var headerLines: [String] = []
-    let sandbox = LoaderSandbox()
     let accepts: Source
     let maxStatementBytes: Int
     /// Line number (1-based) of the first pending byte, for error messages.
-    private(set) var line = 1
+    var line = 1
     private var bytesSeen = 0
     private var checkedHeader = false
+    /// The error the load ended with; every later call reports it again.
+    private var failure: Error?
     /// True when the script does not start with Backstream's header (allowed only for `.anyScript`).
     package private(set) var isForeign = false
     /// What the writer recorded about the source database at backup time, when it did.
     package private(set) var sourceChecks: SourceChecks?
-    package internal(set) var statements = 0
-    package internal(set) var rowsInserted: Int64 = 0
+    /// Statements run so far (complete once `finish` returned).
+    package var statements: Int { executor.statements }
+    package var rowsInserted: Int64 { executor.rowsInserted }
     /// The completion line, when the script carried one.
     package private(set) var trailer: String?
     package var header: DumpHeader { DumpHeader(lines: headerLines) }
-    package var cancellation: Cancellation?
+    /// Set before the first write: the SQLite thread reads it from then on.
+    package var cancellation: Cancellation? {
+        didSet { executor.cancellation = cancellation }
+    }
 
     /// The default bound of one statement: rows with values of up to about 30 MiB of BLOB.
     package static let defaultMaxStatementBytes = 64 << 20
@@ -60,22 +69,15 @@ package final class ScriptLoader: ChunkSink {
     /// A symbolic link at `databasePath` is refused.
     package init(databasePath: String, name: String, accepts: Source = .backstream,
                 maxStatementBytes: Int = ScriptLoader.defaultMaxStatementBytes) throws {
-        connection = try Connection(path: databasePath, readOnly: false, noFollow: true)
+        pipeline = LoadPipeline(executor: try LoadExecutor(databasePath: databasePath, name: name))
         self.name = name
         self.accepts = accepts
         self.maxStatementBytes = max(1 << 16, maxStatementBytes)
-        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-6144;")
-        try connection.harden()
-        sqlite3_progress_handler(connection.handle, 10_000, { context in
-            guard let context else { return 0 }
-            return Unmanaged<ScriptLoader>.fromOpaque(context).takeUnretainedValue().cancellation?.isCancelled == true ? 1 : 0
-        }, Unmanaged.passUnretained(self).toOpaque())
-        sandbox.install(on: connection)
     }
 
     deinit {
-        sqlite3_progress_handler(connection.handle, 0, nil, nil)
-        sandbox.remove(from: connection)
+        // A loader dropped mid-stream still ends its SQLite thread.
+        pipeline.stop(PipelineMisuse(call: "deinit"))
         pending.free()
         scratch.free()
     }
@@ -87,6 +89,61 @@ package final class ScriptLoader: ChunkSink {
 
     /// Loads bytes the caller keeps ownership of.
     package func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        if let failure { throw failure }
+        do {
+            // A statement that failed on the SQLite thread ends the load at the next chunk.
+            if let error = pipeline.error { throw error }
+            try parse(bytes)
+        } catch {
+            throw settle(error)
+        }
+    }
+
+    package func finish() throws {
+        if let failure { throw failure }
+        do {
+            guard bytesSeen > 0 else { throw DumpFormat.emptyScript(name) }
+            if !checkedHeader { try checkHeader(final: true) }
+            try drain(final: true)
+            try flush()
+        } catch {
+            throw settle(error)
+        }
+        do {
+            try pipeline.finish()
+            try executor.commit()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    package func abort(_ error: Error) {
+        if failure == nil { failure = error }
+        pipeline.stop(error)
+        executor.rollback()
+    }
+
+    /// Ends the load after `error` on the parsing side. Statements parsed before it still run
+    /// first (a few batches at most), so a failure of an earlier statement is the one reported,
+    /// as in a sequential load; a cancellation stops at once.
+    private func settle(_ error: Error) -> Error {
+        if let failure { return failure }
+        if (error as? DumpError)?.code == .cancelled {
+            pipeline.stop(error)
+        } else {
+            if let batch, batch.buffer.count > 0 {
+                self.batch = nil
+                try? pipeline.submit(batch)
+            }
+            try? pipeline.finish()
+        }
+        let settled = pipeline.error ?? error
+        failure = settled
+        return settled
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer) throws {
         bytesSeen += bytes.count
         if pending.count + bytes.count > maxStatementBytes {
             // Parse what is buffered before deciding that one statement is too long.
@@ -103,25 +160,6 @@ package final class ScriptLoader: ChunkSink {
         if cancellation?.isCancelled == true {
             throw DumpError(.cancelled, "interrupted while restoring \(name)")
         }
-    }
-
-    package func finish() throws {
-        guard bytesSeen > 0 else { throw DumpFormat.emptyScript(name) }
-        if !checkedHeader { try checkHeader(final: true) }
-        try drain(final: true)
-        if inTransaction {
-            try transactionControl("COMMIT")
-            inTransaction = false
-        }
-        cache.removeAll()
-        lastStatement = nil
-    }
-
-    package func abort(_ error: Error) {
-        if inTransaction { try? transactionControl("ROLLBACK") }
-        inTransaction = false
-        cache.removeAll()
-        lastStatement = nil
     }
 
     // MARK: statement loop
@@ -147,9 +185,9 @@ package final class ScriptLoader: ChunkSink {
                 line += 1
                 continue
             }
-            if n >= 12 && memcmp(p, Self.insertInto, 12) == 0 {
-                switch try insert(p, n, final: final) {
-                case .done(let length):
+            if n >= 12 && memcmp(p, InsertParser.insertInto, 12) == 0 {
+                switch try insert(p, n) {
+                case .done(let length, _):
                     consume(length)
                     continue
                 case .incomplete:
@@ -162,20 +200,81 @@ package final class ScriptLoader: ChunkSink {
                 if !final { waitForMore(); return }
                 throw DumpError(.invalidScript, "\(name) ends in the middle of the SQL statement at line \(line); the backup is truncated")
             }
-            try execute(UnsafeRawBufferPointer(start: p, count: length))
+            try emitExecute(UnsafeRawBufferPointer(start: p, count: length))
             consume(length)
         }
     }
 
-    /// Consumes `n` pending bytes, counting the lines they span.
-    private func consume(_ n: Int) {
-        var p = pending.readPointer
-        let end = p + n
-        while p < end, let newline = memchr(p, 0x0A, end - p) {
-            line += 1
-            p = UnsafeRawPointer(newline) + 1
+    /// Parses the INSERT line at `p` into the current batch: its prefix (defined once per
+    /// table and column list), then the row.
+    private func insert(_ p: UnsafePointer<UInt8>, _ n: Int) throws -> InsertParse {
+        let (prefixLength, prefixParse) = InsertParser.prefix(p, n)
+        guard case .done = prefixParse else { return prefixParse }
+        let target = try currentBatch()
+        let id = prefixID(UnsafeRawBufferPointer(start: p, count: prefixLength), in: target)
+        // Written back before anything else can touch the batch (it grows by reallocating).
+        var out = target.buffer
+        let opStart = out.count
+        out.put(LoadOp.insert.rawValue)
+        out.put(id)
+        let countAt = out.count
+        out.put(UInt32(0))
+        out.put(Int64(line))
+        let parsed = InsertParser.values(p, n, from: prefixLength, into: &out)
+        guard case .done(_, let values) = parsed else {
+            out.truncate(to: opStart)
+            target.buffer = out
+            return parsed
         }
-        pending.consume(n)
+        out.patch(UInt32(values), at: countAt)
+        target.buffer = out
+        seenStatement = true
+        if target.isFull { try flush() }
+        return parsed
+    }
+
+    /// The id the SQLite thread knows `prefix` by; a new one is defined in `batch` first.
+    private func prefixID(_ prefix: UnsafeRawBufferPointer, in batch: LoadBatch) -> UInt32 {
+        if lastPrefix.count == prefix.count, lastPrefix.withUnsafeBytes({ $0.elementsEqual(prefix) }) { return lastPrefixID }
+        let key = Array(prefix)
+        let id: UInt32
+        if let known = prefixIDs[key] {
+            id = known
+        } else {
+            id = UInt32(prefixIDs.count)
+            prefixIDs[key] = id
+            batch.buffer.put(LoadOp.define.rawValue)
+            batch.buffer.put(id)
+            batch.buffer.put(UInt32(prefix.count))
+            batch.buffer.append(prefix)
+        }
+        lastPrefix = key
+        lastPrefixID = id
+        return id
+    }
+
+    /// Hands one statement to SQLite's parser on the SQLite thread.
+    private func emitExecute(_ sql: UnsafeRawBufferPointer) throws {
+        if StatementKind.firstKeyword(sql) != nil { seenStatement = true }
+        let target = try currentBatch()
+        target.buffer.put(LoadOp.execute.rawValue)
+        target.buffer.put(Int64(line))
+        target.buffer.put(UInt32(sql.count))
+        target.buffer.append(sql)
+        if target.isFull { try flush() }
+    }
+
+    private func currentBatch() throws -> LoadBatch {
+        if let batch { return batch }
+        let fresh = try pipeline.emptyBatch()
+        batch = fresh
+        return fresh
+    }
+
+    private func flush() throws {
+        guard let batch, batch.buffer.count > 0 else { return }
+        self.batch = nil
+        try pipeline.submit(batch)
     }
 
     /// A Backstream script starts with its header line; anything else is foreign.
@@ -187,10 +286,6 @@ package final class ScriptLoader: ChunkSink {
         isForeign = try DumpFormat.checkHeader(head, name: name, accepts: accepts)
     }
 
-    private func waitForMore() {
-        retryAt = pending.count + max(pending.count, 64 * 1024)
-    }
-
     private func record(comment: String) {
         if comment.hasPrefix(DumpFormat.trailerPrefix) {
             trailer = comment
@@ -200,123 +295,4 @@ package final class ScriptLoader: ChunkSink {
             headerLines.append(comment)
         }
     }
-
-    private func skipWhitespace() {
-        let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        let n = pending.count
-        while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D {
-            if p[i] == 0x0A { line += 1 }
-            i += 1
-        }
-        if i > 0 { pending.consume(i) }
-    }
-
-    /// Length of the first complete statement (through its ';'), or nil when more input is needed.
-    /// Quoted text is skipped here; only a ';' outside quotes asks `sqlite3_complete`, which
-    /// knows that a trigger body's inner semicolons do not end the statement.
-    private func statementLength(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-        var i = 0
-        while i < n {
-            let b = p[i]
-            if b == 0x27 || b == 0x22 || b == 0x60 || b == 0x5B {
-                let close = b == 0x5B ? UInt8(0x5D) : b
-                guard let q = memchr(p + i + 1, Int32(close), n - i - 1) else { return nil }
-                i = UnsafeRawPointer(q) - UnsafeRawPointer(p) + 1
-                continue
-            }
-            if b == UInt8(ascii: "-"), i + 1 < n, p[i + 1] == UInt8(ascii: "-") {
-                guard let newline = memchr(p + i, 0x0A, n - i) else { return nil }
-                i = UnsafeRawPointer(newline) - UnsafeRawPointer(p) + 1
-                continue
-            }
-            if b == UInt8(ascii: "/"), i + 1 < n, p[i + 1] == UInt8(ascii: "*") {
-                var j = i + 2
-                while j + 1 < n, !(p[j] == UInt8(ascii: "*") && p[j + 1] == UInt8(ascii: "/")) { j += 1 }
-                guard j + 1 < n else { return nil }
-                i = j + 2
-                continue
-            }
-            i += 1
-            if b == UInt8(ascii: ";") {
-                scratch.removeAll()
-                scratch.append(UnsafeRawBufferPointer(start: p, count: i))
-                scratch.append(byte: 0)
-                if sqlite3_complete(scratch.readPointer.assumingMemoryBound(to: CChar.self)) != 0 { return i }
-            }
-        }
-        return nil
-    }
-
-    /// Runs the statements of `sql` through SQLite's parser, each checked against the kinds a
-    /// Backstream script holds before the sandbox sees it.
-    private func execute(_ sql: UnsafeRawBufferPointer) throws {
-        guard var rest = sql.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
-        let end = rest + sql.count
-        while rest < end {
-            let remaining = UnsafeRawBufferPointer(start: rest, count: end - rest)
-            guard let keyword = StatementKind.firstKeyword(remaining) else { return }
-            seenStatement = true
-            statements += 1
-            switch StatementKind(keyword: keyword, text: remaining) {
-            case .ignored:
-                // The loader owns the transaction and the memory/durability settings: the
-                // script's BEGIN/COMMIT and speed pragmas are honoured implicitly.
-                guard let next = StatementKind.end(of: remaining) else { return }
-                rest = next
-                continue
-            case .refused:
-                throw refused(keyword.uppercased(), remaining)
-            case .allowed:
-                if !inTransaction && keyword != "pragma" { try begin() }
-            }
-            sandbox.reset()
-            var tail: UnsafePointer<CChar>?
-            var stmt: OpaquePointer?
-            let rc = sqlite3_prepare_v2(connection.handle, rest, Int32(end - rest), &stmt, &tail)
-            guard rc == SQLITE_OK else { throw statementError(rc, remaining) }
-            guard let stmt else { return }
-            defer { sqlite3_finalize(stmt) }
-            while true {
-                let step = sqlite3_step(stmt)
-                if step == SQLITE_DONE { break }
-                if step != SQLITE_ROW { throw statementError(step, remaining) }
-            }
-            guard let tail, tail > rest else { return }
-            rest = tail
-        }
-    }
-
-    func begin() throws {
-        try transactionControl("BEGIN")
-        inTransaction = true
-    }
-
-    /// The loader's own BEGIN/COMMIT/ROLLBACK: the only transaction control the sandbox allows.
-    private func transactionControl(_ sql: String) throws {
-        sandbox.loaderOwnsTransaction = true
-        defer { sandbox.loaderOwnsTransaction = false }
-        try connection.execute(sql)
-    }
-
-    private func refused(_ keyword: String, _ sql: UnsafeRawBufferPointer) -> DumpError {
-        DumpError(.refusedStatement, "\(name): statement \(statements) at line \(line) (\(keyword)) is not something a backup may run; "
-                  + "the loader refused it and wrote nothing (in: \(Self.snippet(sql))…)")
-    }
-
-    func statementError(_ rc: Int32, _ sql: UnsafeRawBufferPointer) -> DumpError {
-        if rc == SQLITE_INTERRUPT { return DumpError(.cancelled, "interrupted while restoring \(name)") }
-        if let denial = sandbox.denial {
-            return DumpError(.refusedStatement, "\(name): statement \(statements) at line \(line) tried \(denial), which a backup may not do; "
-                             + "the loader refused it and wrote nothing (in: \(Self.snippet(sql))…)")
-        }
-        let message = String(cString: sqlite3_errmsg(connection.handle))
-        return DumpError(.invalidScript, "statement \(statements) (line \(line)) of \(name) failed: \(message) (in: \(Self.snippet(sql))…)")
-    }
-
-    static func snippet(_ sql: UnsafeRawBufferPointer) -> String {
-        String(decoding: sql.prefix(100), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-    }
-
-    static let insertInto: [UInt8] = Array("INSERT INTO ".utf8)
 }
