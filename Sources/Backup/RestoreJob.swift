@@ -46,8 +46,9 @@ package struct RestoreReport: Sendable {
     }
 }
 
-/// `backstream restore` and the loading half of `verify`: download → gunzip → execute, streamed,
-/// into a fresh file that replaces the target only when every check passed.
+/// `backstream restore` and the loading half of `verify`: download → decode (gzip, zstd or plain
+/// SQL, told by the first bytes) → execute, streamed, into a fresh file that replaces the target
+/// only when every check passed.
 ///
 /// The object is untrusted: the loader runs it under `LoaderSandbox` into a file this process
 /// created (O_EXCL|O_NOFOLLOW) beside the target, which is synced and renamed into place only
@@ -91,7 +92,7 @@ package enum RestoreJob {
                                   allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
-        let head: ChunkSink = entry.key.compressed ? try GzipDecoder(downstream: crc, name: entry.info.key) : crc
+        let head = PayloadDecoder(downstream: crc, name: entry.info.key)
         try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
@@ -121,8 +122,7 @@ package enum RestoreJob {
                                           maxStatementBytes: maxStatementBytes)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
-            let decoder: ChunkSink = entry.key.compressed
-                ? try GzipDecoder(downstream: crc, name: entry.info.key, chunkCapacity: 256 << 10) : crc
+            let decoder = PayloadDecoder(downstream: crc, name: entry.info.key, chunkCapacity: 256 << 10)
             // Decoding and inserting run on their own thread while the download continues; two
             // chunks in the hand-over queue keep both busy without adding to the memory bound.
             try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoder, depth: 2), progress))

@@ -1,0 +1,4 @@
+#ifndef BACKSTREAM_CZSTD_SHIM_H
+#define BACKSTREAM_CZSTD_SHIM_H
+#include <zstd.h>
+#endif
