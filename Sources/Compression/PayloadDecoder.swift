@@ -2,7 +2,8 @@ import ChunkIO
 
 /// Decodes whatever `PayloadFormat` the stream starts with (gzip, zstd or plain SQL) into
 /// `downstream`: restore and verify read the bytes, not the key's suffix. The first bytes are
-/// held back only when the first chunk is shorter than a magic number.
+/// held back only when the first chunk is shorter than a magic number. A damaged or cut stream
+/// fails as the stage "decompressing gzip" or "decompressing zstd".
 package final class PayloadDecoder: ChunkSink {
     private let downstream: ChunkSink
     private let name: String
@@ -22,23 +23,36 @@ package final class PayloadDecoder: ChunkSink {
     }
 
     package func write(_ chunk: Chunk) throws {
-        if let decoder { return try decoder.write(chunk) }
-        if pending.isEmpty, let format = PayloadFormat.detect(chunk.bytes, atEnd: false) {
-            return try start(format).write(chunk)
-        }
-        pending += chunk.bytes
-        chunk.recycle()
-        if let format = pending.withUnsafeBytes({ PayloadFormat.detect($0, atEnd: false) }) {
-            try flushPending(into: try start(format))
+        try namingStage {
+            if let decoder { return try decoder.write(chunk) }
+            if pending.isEmpty, let format = PayloadFormat.detect(chunk.bytes, atEnd: false) {
+                return try start(format).write(chunk)
+            }
+            pending += chunk.bytes
+            chunk.recycle()
+            if let format = pending.withUnsafeBytes({ PayloadFormat.detect($0, atEnd: false) }) {
+                try flushPending(into: try start(format))
+            }
         }
     }
 
     package func finish() throws {
-        if decoder == nil {
-            let format = pending.withUnsafeBytes { PayloadFormat.detect($0, atEnd: true) } ?? .plain
-            try flushPending(into: try start(format))
+        try namingStage {
+            if decoder == nil {
+                let format = pending.withUnsafeBytes { PayloadFormat.detect($0, atEnd: true) } ?? .plain
+                try flushPending(into: try start(format))
+            }
+            try (decoder ?? downstream).finish()
         }
-        try (decoder ?? downstream).finish()
+    }
+
+    /// The decoder's own failures carry the stage; the downstream's pass as they are.
+    private func namingStage(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as CompressionError {
+            throw StageError(stage: "decompressing \(format?.rawValue ?? "")", underlying: error)
+        }
     }
 
     package func abort(_ error: Error) {
