@@ -5,9 +5,9 @@ import CZstd
 /// `ZSTD_decompressStream` moves from one frame to the next by itself and checks each frame's
 /// content checksum when it has one; a stream that ends inside a frame is reported as truncated.
 package final class ZstdDecoder: ChunkSink {
-    /// Frames needing a larger window are refused: the 64 MiB bound holds for any object, and
-    /// `zstd -19` (8 MiB) or Backstream's own frames (one chunk) need far less.
-    package static let windowLogMax: Int32 = 24
+    /// Frames needing a larger window are refused, so the 64 MiB bound holds for any object:
+    /// 8 MiB is what `zstd -19` uses, and Backstream's own frames (one chunk each) need far less.
+    package static let windowLogMax: Int32 = 23
 
     private let downstream: ChunkSink
     private let pool: ChunkPool
@@ -49,6 +49,9 @@ package final class ZstdDecoder: ChunkSink {
             let rc = ZSTD_decompressStream(context, &buffer, &input)
             out.count += buffer.pos
             if ZSTD_isError(rc) != 0 {
+                if ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge {
+                    throw CompressionError(.corrupt, "\(name) needs a zstd window larger than \(1 << (Self.windowLogMax - 20)) MiB (written with --long or --ultra); recompress it with zstd -19 or lower, without --long")
+                }
                 let detail = String(cString: ZSTD_getErrorName(rc))
                 throw CompressionError(.corrupt, "\(name) is not valid zstd (\(detail)); the backup is damaged — use another one")
             }
