@@ -7,6 +7,7 @@ import CZstd
 /// The context is made once per worker and reused for every chunk (it keeps its tables);
 /// the frame's window shrinks to the chunk it holds, so each context stays a few MiB.
 package final class ZstdChunkCodec: ChunkCodec, @unchecked Sendable {
+    package static let name = "zstd"
     private let context: OpaquePointer
 
     package init(level: Int) throws {
