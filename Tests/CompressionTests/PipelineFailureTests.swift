@@ -36,7 +36,9 @@ struct Injected: Error, CustomStringConvertible {
 
 /// Drives `sink` as the Dumper does: write, finish, and abort on any error, including a failed
 /// finish. Returns the error, or nil when the call did not return within `seconds` (a hang).
-func driveBounded(_ sink: ChunkSink, bytes: Int, seconds: Double = 10) -> (returned: Bool, error: String?) {
+/// `input` replaces the generated text of `bytes` bytes when given.
+func driveBounded(_ sink: ChunkSink, bytes: Int, seconds: Double = 10, input: [UInt8]? = nil,
+                  chunkSize: Int = 64 * 1024) -> (returned: Bool, error: String?) {
     final class Box: @unchecked Sendable {
         var error: String?
         let sink: ChunkSink
@@ -46,7 +48,7 @@ func driveBounded(_ sink: ChunkSink, bytes: Int, seconds: Double = 10) -> (retur
     let done = DispatchSemaphore(value: 0)
     let worker = Thread {
         do {
-            try feed(sampleText(bytes), chunkSize: 64 * 1024, into: box.sink)
+            try feed(input ?? sampleText(bytes), chunkSize: chunkSize, into: box.sink)
         } catch {
             box.error = "\(error)"
         }

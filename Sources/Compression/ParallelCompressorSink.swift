@@ -3,9 +3,8 @@ import CLibdeflate
 import CZlib
 import Foundation
 
-/// Compresses chunks on several threads, each chunk into one gzip member, and hands the members
-/// downstream in their original order. A concatenation of members is one valid gzip stream
-/// (RFC 1952), so `gunzip` reads the result while compression scales with cores.
+/// Compresses chunks on several threads, each chunk into one frame of `Codec`'s format, and
+/// hands the frames downstream in their original order, with the CRC-32 of everything consumed.
 ///
 /// Memory is fixed: every job holds one output buffer from a pool taken in submission order, so
 /// the oldest job can always finish and the producer blocks when `threads + 2` are in flight.
@@ -13,7 +12,7 @@ import Foundation
 /// `finish` and `abort` may come in any order and more than once: a caller aborts after a failed
 /// finish (the upload's 403, a failed rename). The writer's end is a state both read, not a
 /// one-shot signal the first one consumes, and the downstream is finished or aborted once.
-package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
+package final class ParallelCompressorSink<Codec: ChunkCodec>: ChunkSink, @unchecked Sendable {
     private struct Job {
         let sequence: Int
         let input: Chunk
@@ -21,10 +20,8 @@ package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     }
 
     private let downstream: ChunkSink
-    private let level: Int32
     private let jobs: BlockingQueue<Job>
     private let outputPool: ChunkPool
-    private let outputCapacity: Int
     private let reorder = NSCondition()
     private var finished: [Int: Chunk] = [:]
     private var nextSubmit = 0
@@ -37,32 +34,24 @@ package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     private var crc: UInt = 0
 
     /// - Parameters:
-    ///   - level: 1 (fastest) to 12 (smallest); 6 matches `gzip -6` in spirit and beats it in size.
-    ///   - threads: compressor threads, usually the number of cores.
+    ///   - threads: compressor threads, usually the number of cores; one codec is made for each.
     ///   - chunkCapacity: the largest input chunk expected (output buffers are sized from it).
-    package init(downstream: ChunkSink, level: Int = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                chunkCapacity: Int = 1 << 20) throws {
-        guard (1...12).contains(level) else {
-            throw CompressionError(.invalidLevel, "compression level \(level) is out of range; use 1 (fastest) to 12 (smallest)")
-        }
-        guard let probe = libdeflate_alloc_compressor(Int32(level)) else {
-            throw CompressionError(.compressorUnavailable, "libdeflate could not allocate a compressor (out of memory?)")
-        }
-        outputCapacity = libdeflate_gzip_compress_bound(probe, chunkCapacity)
-        libdeflate_free_compressor(probe)
+    ///   - makeCodec: called `threads` times before any thread starts, so its errors are thrown here.
+    package init(downstream: ChunkSink, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                 chunkCapacity: Int = 1 << 20, makeCodec: () throws -> Codec) throws {
         let threads = max(1, threads)
+        let codecs = try (0..<threads).map { _ in try makeCodec() }
         self.downstream = downstream
-        self.level = Int32(level)
         jobs = BlockingQueue(capacity: threads * 2)
-        outputPool = ChunkPool(size: threads + 2, chunkCapacity: outputCapacity)
+        outputPool = ChunkPool(size: threads + 2, chunkCapacity: codecs[0].outputBound(forInput: chunkCapacity))
         workersLeft = threads
-        for index in 0..<threads {
-            let thread = Thread { [self] in self.work() }
-            thread.name = "backstream-gzip-\(index)"
+        for (index, codec) in codecs.enumerated() {
+            let thread = Thread { [self] in self.work(codec) }
+            thread.name = "backstream-\(Codec.name)-\(index)"
             thread.start()
         }
         let writer = Thread { [self] in self.writeInOrder() }
-        writer.name = "backstream-gzip-writer"
+        writer.name = "backstream-\(Codec.name)-writer"
         writer.start()
     }
 
@@ -70,7 +59,7 @@ package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
     package var bytesIn: Int { reorder.withLock { totalIn } }
     /// Compressed bytes handed downstream so far.
     package var bytesOut: Int { reorder.withLock { totalOut } }
-    /// CRC-32 of all uncompressed bytes, combined from the members' trailers at no extra cost.
+    /// CRC-32 of all uncompressed bytes, combined from the frames' checksums.
     package var contentCRC32: UInt32 { reorder.withLock { UInt32(truncatingIfNeeded: crc) } }
 
     package func write(_ chunk: Chunk) throws {
@@ -99,7 +88,7 @@ package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
         do {
             if nextSubmit == 0 {
-                // An empty stream is still one (empty) gzip member, so readers see valid gzip.
+                // An empty stream is still one (empty) frame, so readers see a valid stream.
                 let empty = try outputPool.take()
                 do {
                     try jobs.put(Job(sequence: 0, input: Chunk(capacity: 0), output: empty))
@@ -161,38 +150,28 @@ package final class GzipCompressorSink: ChunkSink, @unchecked Sendable {
         }
     }
 
-    private func work() {
-        let compressor = libdeflate_alloc_compressor(level)
-        // Hex-encoded BLOBs (random-looking bytes) gain next to nothing from deeper matching but
-        // cost several times the CPU: chunks made mostly of them use the fastest matcher.
-        let fast = level > 1 ? libdeflate_alloc_compressor(1) : nil
+    private func work(_ codec: Codec) {
         defer {
-            if let compressor { libdeflate_free_compressor(compressor) }
-            if let fast { libdeflate_free_compressor(fast) }
             reorder.withLock {
                 workersLeft -= 1
                 reorder.broadcast()
             }
         }
-        guard let compressor else {
-            fail(StageError(stage: "compressing", underlying: CompressionError(.compressorUnavailable, "libdeflate could not allocate a compressor (out of memory?)")))
-            return
-        }
         while let job = try? jobs.take() {
-            let output = job.output
-            let mostlyHex = job.input.hexBytes * 2 > job.input.count
-            let size = libdeflate_gzip_compress(mostlyHex ? (fast ?? compressor) : compressor,
-                                                job.input.base, job.input.count, output.base, output.capacity)
-            let inputCount = job.input.count
-            job.input.recycle()
-            guard size > 0 else {
-                fail(StageError(stage: "compressing", underlying: CompressionError(.compressorUnavailable, "a chunk of \(inputCount) bytes did not fit its gzip buffer; chunks must not exceed the compressor's chunk capacity")))
+            let input = job.input, output = job.output
+            do {
+                let frame = try codec.compress(input, into: output)
+                output.count = frame.count
+                output.sourceCount = input.count
+                // libdeflate's CRC-32 is the gzip one, so every codec's checksum combines alike.
+                output.checksum = frame.crc32 ?? libdeflate_crc32(0, input.base, input.count)
+            } catch {
+                input.recycle()
+                output.recycle()
+                fail(StageError(stage: "compressing", underlying: error))
                 return
             }
-            output.count = size
-            output.sourceCount = inputCount
-            // The member trailer holds the CRC-32 of the input, little-endian, before ISIZE.
-            output.checksum = UInt32(littleEndian: (output.base + size - 8).loadUnaligned(as: UInt32.self))
+            input.recycle()
             reorder.withLock {
                 finished[job.sequence] = output
                 reorder.broadcast()
