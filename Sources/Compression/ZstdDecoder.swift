@@ -9,12 +9,10 @@ package final class ZstdDecoder: ChunkSink {
     /// 8 MiB is what `zstd -19` uses, and Backstream's own frames (one chunk each) need far less.
     package static let windowLogMax: Int32 = 23
 
-    private let downstream: ChunkSink
-    private let pool: ChunkPool
+    private let output: DecodedOutput
     private let context: OpaquePointer
     private var inFrame = false
-    private var output: Chunk?
-    package private(set) var bytesOut = 0
+    package var bytesOut: Int { output.bytes }
     package private(set) var frames = 0
     private let name: String
 
@@ -25,9 +23,8 @@ package final class ZstdDecoder: ChunkSink {
         }
         ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Self.windowLogMax)
         self.context = context
-        self.downstream = downstream
         self.name = name
-        pool = ChunkPool(size: buffers, chunkCapacity: chunkCapacity)
+        output = DecodedOutput(downstream: downstream, chunkCapacity: chunkCapacity, buffers: buffers)
     }
 
     deinit { ZSTD_freeDCtx(context) }
@@ -43,7 +40,7 @@ package final class ZstdDecoder: ChunkSink {
         var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
         // Loop until the input is used and the decoder holds no more output for a full buffer.
         while true {
-            let out = try currentOutput()
+            let out = try output.chunk()
             let consumedBefore = input.pos
             var buffer = ZSTD_outBuffer(dst: out.base + out.count, size: out.capacity - out.count, pos: 0)
             let rc = ZSTD_decompressStream(context, &buffer, &input)
@@ -62,7 +59,7 @@ package final class ZstdDecoder: ChunkSink {
             } else {
                 inFrame = true
             }
-            if out.count == out.capacity { try flushOutput() }
+            try output.flushIfFull()
             if input.pos == input.size && buffer.pos < buffer.size { return }
         }
     }
@@ -71,29 +68,8 @@ package final class ZstdDecoder: ChunkSink {
         if inFrame || frames == 0 {
             throw CompressionError(.truncated, "\(name) ends in the middle of its zstd data; the file or object was cut short")
         }
-        try flushOutput()
-        try downstream.finish()
+        try output.finish()
     }
 
-    package func abort(_ error: Error) {
-        output?.recycle()
-        output = nil
-        pool.fail(error)
-        downstream.abort(error)
-    }
-
-    private func currentOutput() throws -> Chunk {
-        if let output { return output }
-        let chunk = try pool.take()
-        output = chunk
-        return chunk
-    }
-
-    private func flushOutput() throws {
-        guard let out = output, out.count > 0 else { return }
-        output = nil
-        bytesOut += out.count
-        out.sourceCount = out.count
-        try downstream.write(out)
-    }
+    package func abort(_ error: Error) { output.abort(error) }
 }
