@@ -118,6 +118,26 @@ struct ZstdCommandsTests {
         #expect(try store.keys(scratch: dir) == [key])
     }
 
+    @Test("--compression none backs up plain SQL to a .sql key that verifies and restores")
+    func uncompressedBackup() throws {
+        let dir = try TemporaryDirectory("none-backup")
+        defer { dir.remove() }
+        let store = try StoreUnderTest.make("folder", in: dir)
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.sqlite")
+        let backup = try store.run(["backup", source, "--compression", "none", "--json", "--no-activity-log"])
+        #expect(backup.status == 0, "\(backup.stderrText)")
+        let made = try json(backup)
+        let key = made["key"] as? String ?? ""
+        #expect(key.range(of: #"database-[0-9-]+\.sql$"#, options: .regularExpression) != nil, "\(key)")
+        #expect((made["metadata"] as? [String: String])?["compression"] == "none")
+        // Plain SQL that sqlite3 reads as it is.
+        #expect(try ProcessRunner.shell("sqlite3 -bail '\(dir.file("s.db"))' < '\(dir.file("store/\(key)"))'").status == 0)
+        #expect(try DatabaseComparison.differences(source, dir.file("s.db")).isEmpty)
+        #expect(try store.run(["verify", key]).status == 0)
+        #expect(try store.run(["restore", key, "--into", dir.file("r.db")]).status == 0)
+        #expect(try DatabaseComparison.differences(source, dir.file("r.db")).isEmpty)
+    }
+
     @Test("a sqlite3 .dump piped through zstd restores with --allow-foreign")
     func foreignZstd() throws {
         let dir = try TemporaryDirectory("zstd-foreign")
