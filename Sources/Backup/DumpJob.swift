@@ -31,14 +31,14 @@ package struct DumpJob {
         let file = try options.outputPath.map { try FileSink.atomicFile(at: $0) } ?? FileSink.standardOutput()
         file.synchronous = options.synchronous
         let writerStage = ThreadedSink(downstream: file)
-        var gzip: (any CompressingSink)?
+        var compressor: (any CompressingSink)?
         let head: ChunkSink
         if options.compression != .none {
             do {
-                let compressor = try options.compression.makeSink(downstream: writerStage, level: options.level,
-                                                                  threads: options.threads, chunkCapacity: options.dump.chunkSize)
-                gzip = compressor
-                head = compressor
+                let sink = try options.compression.makeSink(downstream: writerStage, level: options.level,
+                                                            threads: options.threads, chunkCapacity: options.dump.chunkSize)
+                compressor = sink
+                head = sink
             } catch {
                 writerStage.abort(error)
                 throw error
@@ -47,6 +47,6 @@ package struct DumpJob {
             head = writerStage
         }
         let summary = try dumper.run(into: head)
-        return Outcome(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: gzip?.contentCRC32)
+        return Outcome(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: compressor?.contentCRC32)
     }
 }
