@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import ChunkIO
+import Compression
 import Foundation
 import SQLiteDump
 import Support
