@@ -22,7 +22,8 @@ struct ZstdServerTests {
             #expect((created["metadata"] as? [String: String])?["compression"] == "zstd")
             let name = (key as NSString).lastPathComponent
             try await client.execute(uri: "/api/admin/backup", method: .get, headers: RouterHarness.admin) { response in
-                #expect(try response.json()["total"] as? Int == 1)
+                let listing = try response.json()
+                #expect(listing["total"] as? Int == 1)
             }
             try await client.execute(uri: "/api/admin/backup/\(name)/download", method: .get, headers: RouterHarness.admin) { response in
                 #expect(response.status == .ok)
@@ -38,7 +39,8 @@ struct ZstdServerTests {
             for verified in [name, "database-2026-01-01-00-00-00.sql.zst"] {
                 try await client.execute(uri: "/api/admin/backup/\(verified)/verify", method: .post, headers: RouterHarness.admin) { response in
                     #expect(response.status == .ok, "\(response.text)")
-                    #expect(try response.json()["ok"] as? Bool == true, "\(verified): \(response.text)")
+                    let report = try response.json()
+                    #expect(report["ok"] as? Bool == true, "\(verified): \(response.text)")
                 }
             }
         }
