@@ -25,19 +25,20 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibdeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "Support"),
         .target(name: "ChunkIO", dependencies: ["Support"]),
         .target(name: "SQLiteAccess", dependencies: ["CSQLite", "Support"]),
         .target(name: "SQLiteDump", dependencies: ["CSQLite", "SQLiteAccess", "ChunkIO", "Support"]),
-        .target(name: "Compression", dependencies: ["CLibdeflate", "CZlib", "ChunkIO", "Support"]),
+        .target(name: "Compression", dependencies: ["CLibdeflate", "CZlib", "CZstd", "ChunkIO", "Support"]),
         .target(name: "ObjectStore", dependencies: [
             "CCurl", "CLibdeflate", "ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support"]),
         .target(name: "BackupServer", dependencies: [
-            "Backup", "ObjectStore", "ChunkIO", "Support",
+            "Backup", "Compression", "ObjectStore", "ChunkIO", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

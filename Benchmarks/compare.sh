@@ -9,7 +9,7 @@
 #   --runs N        runs per case (default 3); the table shows medians
 #   --db PATH       use this database instead of a generated one (size is then what it is)
 #   --threads N     passed to `backstream dump --threads`
-#   --sections LIST comma list of sections to run (default: gzip,plain,verify,backup,restore)
+#   --sections LIST comma list of sections to run (default: gzip,zstd,plain,verify,backup,restore)
 #   --no-build      do not run `swift build -c release` when the binary is missing
 #
 # Generated databases are cached in Benchmarks/data/ (gitignored); each run's report is also
@@ -29,13 +29,13 @@ ROOT=$(dirname "$BENCH_DIR")
 DATA_DIR="$BENCH_DIR/data"
 RESULTS_DIR="$BENCH_DIR/results"
 TIME=/usr/bin/time
-ALL_SECTIONS="gzip plain verify backup restore"
+ALL_SECTIONS="gzip zstd plain verify backup restore"
 
 SIZES=200
 RUNS=3
 DB_ARG=""
 THREADS=""
-SECTIONS="gzip,plain,verify,backup,restore"
+SECTIONS="gzip,zstd,plain,verify,backup,restore"
 BUILD=1
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -77,7 +77,7 @@ need_packages() { # need_packages COMMAND:DEBIAN_PACKAGE ...
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-need_packages "$TIME:time" sqlite3:sqlite3 gzip:gzip pigz:pigz
+need_packages "$TIME:time" sqlite3:sqlite3 gzip:gzip pigz:pigz zstd:zstd
 
 BIN=${BACKSTREAM_BIN:-$ROOT/.build/release/backstream}
 BACKSTREAM_OK=0
@@ -221,6 +221,25 @@ section_gzip() {
     compare_cases speed "backstream dump --gzip --level 6 > stdout" "sqlite3 .dump | gzip -6" 3
     compare_cases speed "backstream dump --gzip --level 6 > stdout" "sqlite3 .dump | pigz -6" 1.5
     rss_target "backstream dump --gzip --level 6" 64
+    echo
+}
+
+section_zstd() {
+    echo "== zstd'd dump =="
+    run_case "backstream dump --compression zstd" backstream "$WORK/bs.sql.zst" \
+        "\$T \"\$BIN\" $(bs_args) --compression zstd --level 3 -o \"\$OUT\""
+    run_case "backstream dump --compression zstd > stdout" backstream "$WORK/bs-stdout.sql.zst" \
+        "\$T \"\$BIN\" $(bs_args) --compression zstd --level 3 > \"\$OUT\""
+    run_case "sqlite3 .dump | zstd -3 -T2" baseline "$WORK/sqlite.sql.zst" \
+        "\$T sqlite3 \"\$DB\" .dump | \$T zstd -q -3 -T2 > \"\$OUT\""
+    echo
+    print_cases "backstream dump --compression zstd" "backstream dump --compression zstd > stdout" "sqlite3 .dump | zstd -3 -T2"
+    echo
+    echo "ratios:"
+    compare_cases speed "backstream dump --compression zstd" "sqlite3 .dump | zstd -3 -T2" 2
+    compare_cases speed "backstream dump --compression zstd > stdout" "sqlite3 .dump | zstd -3 -T2" 2
+    compare_cases size "backstream dump --compression zstd" "sqlite3 .dump | zstd -3 -T2" 1.0
+    rss_target "backstream dump --compression zstd" 64
     echo
 }
 

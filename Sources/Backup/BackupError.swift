@@ -59,7 +59,7 @@ package struct BackupError: Error, CustomStringConvertible, Sendable {
     }
 
     package static func notABackup(key: String) -> BackupError {
-        BackupError(.notABackup, "\(key) is not a backup key (expected …database-YYYY-MM-DD-HH-MM-SS.sql.gz)", key: key)
+        BackupError(.notABackup, "\(key) is not a backup key (expected …database-YYYY-MM-DD-HH-MM-SS.sql.gz or .sql.zst)", key: key)
     }
 
     package static func targetExists(path: String) -> BackupError {

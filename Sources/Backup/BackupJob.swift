@@ -5,14 +5,16 @@ import ObjectStore
 import SQLiteDump
 import Support
 
-/// `backstream backup`: snapshot → SQL → parallel gzip → streaming upload, in one pass with no
+/// `backstream backup`: snapshot → SQL → parallel gzip or zstd → streaming upload, in one pass with no
 /// temporary file, then retention. Any failure aborts the upload and leaves no object.
 package struct BackupJob {
     package enum Trigger: String, Sendable { case manual, scheduled }
 
     package struct Options: Sendable {
         package var dialect: Dialect = .sqlite
-        package var level = 6
+        package var compression = CompressionMethod.gzip
+        /// nil: the method's default (gzip 6, zstd 3).
+        package var level: Int?
         package var threads = ProcessInfo.processInfo.activeProcessorCount
         package var retention = RetentionPolicy()
         package var prune = true
@@ -133,57 +135,57 @@ package struct BackupJob {
         let store = destination.store
         let key: String
         do {
-            key = try uniqueKey(destination, date: started)
+            key = try uniqueKey(destination, date: started, compression: options.compression)
         } catch {
             throw StageError.named(uploadingStage, error)
         }
         var metadata = [
             BackupMetadata.timestamp: BackupMetadata.iso8601(started),
             BackupMetadata.dialect: options.dialect.rawValue,
-            BackupMetadata.compression: "gzip",
+            BackupMetadata.compression: options.compression.rawValue,
             BackupMetadata.formatVersion: String(DumpFormat.formatVersion),
             BackupMetadata.toolVersion: DumpFormat.toolVersion,
         ]
         let sizeHint = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
         let upload: ChunkSink
         do {
-            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: "application/gzip",
+            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: options.compression.contentType,
                                                                                sizeHint: sizeHint),
                                cancellation: options.cancellation)
         } catch {
             throw StageError.named(uploadingStage, error)
         }
-        let gzip: GzipCompressorSink
+        let compressor: any CompressingSink
         do {
-            gzip = try GzipCompressorSink(downstream: upload, level: options.level, threads: options.threads,
-                                          chunkCapacity: dumpOptions.chunkSize)
+            compressor = try options.compression.makeSink(downstream: upload, level: options.level, threads: options.threads,
+                                                    chunkCapacity: dumpOptions.chunkSize)
         } catch {
             upload.abort(error)
             throw StageError.named(compressingStage, error)
         }
         let summary: DumpSummary
         do {
-            summary = try dumper.run(into: gzip)
+            summary = try dumper.run(into: compressor)
         } catch {
             // The stages behind the dumper named their own failures; what is left is the dumper's.
             throw StageError.named(error is CompressionError ? compressingStage : readingStage, error)
         }
-        metadata[BackupMetadata.size] = String(gzip.bytesOut)
+        metadata[BackupMetadata.size] = String(compressor.bytesOut)
         metadata[BackupMetadata.tablesCount] = String(summary.tables)
         metadata[BackupMetadata.rowsCount] = String(summary.rows)
-        metadata[BackupMetadata.contentCRC32] = String(gzip.contentCRC32)
+        metadata[BackupMetadata.contentCRC32] = String(compressor.contentCRC32)
         metadata[BackupMetadata.sqlBytes] = String(summary.bytes)
         // The size and checksum exist only now; a store that cannot rewrite metadata keeps the
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {
             do {
-                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: "application/gzip")
+                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: options.compression.contentType)
             } catch {
                 throw StageError.named(uploadingStage, error)
             }
         }
-        return Outcome(key: key, size: gzip.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
-                      seconds: Date().timeIntervalSince(started), contentCRC32: gzip.contentCRC32, metadata: metadata)
+        return Outcome(key: key, size: compressor.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
+                      seconds: Date().timeIntervalSince(started), contentCRC32: compressor.contentCRC32, metadata: metadata)
     }
 
     static let readingStage = "reading the database"
@@ -191,9 +193,9 @@ package struct BackupJob {
     static let uploadingStage = "uploading"
 
     /// The key for a backup started at `date`, suffixed when one from the same second exists.
-    static func uniqueKey(_ destination: BackupDestination, date: Date) throws -> String {
+    static func uniqueKey(_ destination: BackupDestination, date: Date, compression: CompressionMethod = .gzip) throws -> String {
         for sequence in 0..<1000 {
-            let key = BackupKey.make(prefix: destination.prefix, date: date, sequence: sequence)
+            let key = BackupKey.make(prefix: destination.prefix, date: date, sequence: sequence, compression: compression)
             if try destination.store.head(key: key) == nil { return key }
         }
         throw BackupError.invalidOption("more than 1000 backups in one second under \(destination.prefix)")

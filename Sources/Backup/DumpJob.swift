@@ -3,12 +3,13 @@ import Compression
 import Foundation
 import SQLiteDump
 
-/// `backstream dump`: one snapshot → SQL → (parallel gzip) → file or standard output.
+/// `backstream dump`: one snapshot → SQL → (parallel gzip or zstd) → file or standard output.
 package struct DumpJob {
     package struct Options: Sendable {
         package var dump = DumpOptions()
-        package var gzip = false
-        package var level = 6
+        package var compression = CompressionMethod.none
+        /// nil: the method's default (gzip 6, zstd 3).
+        package var level: Int?
         package var threads = ProcessInfo.processInfo.activeProcessorCount
         /// nil writes to standard output.
         package var outputPath: String?
@@ -20,7 +21,7 @@ package struct DumpJob {
     package struct Outcome: Sendable {
         package var summary: DumpSummary
         package var bytesWritten: Int
-        /// CRC-32 of the SQL text, when it was compressed (it comes free from the gzip members).
+        /// CRC-32 of the SQL text, when it was compressed (computed by the compressor's workers).
         package var contentCRC32: UInt32?
     }
 
@@ -30,14 +31,14 @@ package struct DumpJob {
         let file = try options.outputPath.map { try FileSink.atomicFile(at: $0) } ?? FileSink.standardOutput()
         file.synchronous = options.synchronous
         let writerStage = ThreadedSink(downstream: file)
-        var gzip: GzipCompressorSink?
+        var compressor: (any CompressingSink)?
         let head: ChunkSink
-        if options.gzip {
+        if options.compression != .none {
             do {
-                let compressor = try GzipCompressorSink(downstream: writerStage, level: options.level,
-                                                        threads: options.threads, chunkCapacity: options.dump.chunkSize)
-                gzip = compressor
-                head = compressor
+                let sink = try options.compression.makeSink(downstream: writerStage, level: options.level,
+                                                            threads: options.threads, chunkCapacity: options.dump.chunkSize)
+                compressor = sink
+                head = sink
             } catch {
                 writerStage.abort(error)
                 throw error
@@ -46,6 +47,6 @@ package struct DumpJob {
             head = writerStage
         }
         let summary = try dumper.run(into: head)
-        return Outcome(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: gzip?.contentCRC32)
+        return Outcome(summary: summary, bytesWritten: file.bytesWritten, contentCRC32: compressor?.contentCRC32)
     }
 }

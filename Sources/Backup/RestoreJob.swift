@@ -46,8 +46,9 @@ package struct RestoreReport: Sendable {
     }
 }
 
-/// `backstream restore` and the loading half of `verify`: download → gunzip → execute, streamed,
-/// into a fresh file that replaces the target only when every check passed.
+/// `backstream restore` and the loading half of `verify`: download → decode (gzip, zstd or plain
+/// SQL, told by the first bytes) → execute, streamed, into a fresh file that replaces the target
+/// only when every check passed.
 ///
 /// The object is untrusted: the loader runs it under `LoaderSandbox` into a file this process
 /// created (O_EXCL|O_NOFOLLOW) beside the target, which is synced and renamed into place only
@@ -91,7 +92,7 @@ package enum RestoreJob {
                                   allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
-        let head = try decoder(for: entry, downstream: crc)
+        let head = decoder(for: entry, downstream: crc)
         try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
@@ -121,11 +122,11 @@ package enum RestoreJob {
                                           maxStatementBytes: maxStatementBytes)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
-            let decoder = try decoder(for: entry, downstream: crc, chunkCapacity: 256 << 10)
+            let decoding = Self.decoder(for: entry, downstream: crc, chunkCapacity: 256 << 10)
             // Decoding and parsing run on their own thread while the download continues, and the
             // loader runs SQLite on a third; two chunks in the hand-over queue keep them busy
             // without adding to the memory bound.
-            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoder, depth: 2), progress))
+            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoding, depth: 2), progress))
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil
@@ -191,9 +192,9 @@ package enum RestoreJob {
 
     /// The decoder for the object's compression, handing plain SQL to `downstream`: gzip, or
     /// none. A new format adds its decoder here; the loader takes chunks from whichever runs.
-    static func decoder(for entry: BackupEntry, downstream: ChunkSink, chunkCapacity: Int = 1 << 20) throws -> ChunkSink {
-        guard entry.key.compressed else { return downstream }
-        return try GzipDecoder(downstream: downstream, name: entry.info.key, chunkCapacity: chunkCapacity)
+    /// The format comes from the object's magic bytes, not its name (`PayloadFormat`).
+    static func decoder(for entry: BackupEntry, downstream: ChunkSink, chunkCapacity: Int = 1 << 20) -> ChunkSink {
+        PayloadDecoder(downstream: downstream, name: entry.info.key, chunkCapacity: chunkCapacity)
     }
 
     /// Largest statement the loader buffers: `BACKSTREAM_MAX_STATEMENT_MIB`, else 64 MiB.

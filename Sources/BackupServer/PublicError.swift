@@ -20,7 +20,7 @@ enum PublicError {
         case let e as BackupError where e.code == .notFound: return (.notFound, "there is no backup with this key")
         case let e as BackupError where e.code == .noBackups: return (.notFound, "there are no backups yet")
         case let e as BackupError where e.code == .notABackup:
-            return (.badRequest, "the key is not a backup key (expected database-YYYY-MM-DD-HH-MM-SS.sql.gz)")
+            return (.badRequest, "the key is not a backup key (expected database-YYYY-MM-DD-HH-MM-SS.sql.gz or .sql.zst)")
         case let e as ObjectStoreError:
             switch e.code {
             case .wrongCredentials: return (.badGateway, "the store rejected the server's credentials")

@@ -1,4 +1,5 @@
 import Backup
+import Compression
 import Foundation
 
 /// Everything `backstream serve` needs; built from flags plus the environment.
@@ -26,6 +27,9 @@ package struct ServerConfiguration: Sendable {
     package var downloadStallSeconds: Double = 30
     /// Mark the session cookie Secure even without X-Forwarded-Proto: https (BACKSTREAM_SECURE_COOKIE=1).
     package var secureCookies = false
+    /// Compression of backups run by the server, and its level (nil: the method's default).
+    package var compression = CompressionMethod.gzip
+    package var level: Int?
     /// Compression threads for backups run by the server.
     package var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 

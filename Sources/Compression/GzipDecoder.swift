@@ -6,21 +6,18 @@ import CZlib
 /// remains; each member's CRC-32 and length are checked by zlib. A stream that ends inside a
 /// member is reported as truncated.
 package final class GzipDecoder: ChunkSink {
-    private let downstream: ChunkSink
-    private let pool: ChunkPool
+    private let output: DecodedOutput
     private var stream = z_stream()
     private var initialized = false
     private var inMember = false
-    private var output: Chunk?
-    package private(set) var bytesOut = 0
+    package var bytesOut: Int { output.bytes }
     package private(set) var members = 0
     private let name: String
 
     /// - Parameter name: what the stream is (a file, an object key), for error messages.
     package init(downstream: ChunkSink, name: String, chunkCapacity: Int = 1 << 20, buffers: Int = 4) throws {
-        self.downstream = downstream
         self.name = name
-        pool = ChunkPool(size: buffers, chunkCapacity: chunkCapacity)
+        output = DecodedOutput(downstream: downstream, chunkCapacity: chunkCapacity, buffers: buffers)
         guard backstream_inflate_init_gzip(&stream) == Z_OK else {
             throw CompressionError(.corrupt, "zlib could not start a gzip decoder for \(name)")
         }
@@ -45,7 +42,7 @@ package final class GzipDecoder: ChunkSink {
             if !inMember {
                 inMember = true
             }
-            let out = try currentOutput()
+            let out = try output.chunk()
             stream.next_out = (out.base + out.count).assumingMemoryBound(to: Bytef.self)
             let room = out.capacity - out.count
             stream.avail_out = uInt(room)
@@ -53,13 +50,13 @@ package final class GzipDecoder: ChunkSink {
             out.count += room - Int(stream.avail_out)
             switch rc {
             case Z_OK, Z_BUF_ERROR:
-                if out.count == out.capacity { try flushOutput() }
+                try output.flushIfFull()
                 if rc == Z_BUF_ERROR && stream.avail_out > 0 { return }
             case Z_STREAM_END:
                 members += 1
                 inMember = false
                 inflateReset(&stream)
-                if out.count == out.capacity { try flushOutput() }
+                try output.flushIfFull()
             default:
                 let detail = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
                 throw CompressionError(.corrupt, "\(name) is not valid gzip (\(detail)); the backup is damaged — use another one")
@@ -71,29 +68,8 @@ package final class GzipDecoder: ChunkSink {
         if inMember || members == 0 {
             throw CompressionError(.truncated, "\(name) ends in the middle of its gzip data; the file or object was cut short")
         }
-        try flushOutput()
-        try downstream.finish()
+        try output.finish()
     }
 
-    package func abort(_ error: Error) {
-        output?.recycle()
-        output = nil
-        pool.fail(error)
-        downstream.abort(error)
-    }
-
-    private func currentOutput() throws -> Chunk {
-        if let output { return output }
-        let chunk = try pool.take()
-        output = chunk
-        return chunk
-    }
-
-    private func flushOutput() throws {
-        guard let out = output, out.count > 0 else { return }
-        output = nil
-        bytesOut += out.count
-        out.sourceCount = out.count
-        try downstream.write(out)
-    }
+    package func abort(_ error: Error) { output.abort(error) }
 }

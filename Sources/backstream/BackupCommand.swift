@@ -8,10 +8,11 @@ import Support
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Back up a database to the store: dump, gzip and upload in one streamed pass, then prune.",
+        abstract: "Back up a database to the store: dump, compress and upload in one streamed pass, then prune.",
         discussion: """
-            The key is <prefix>database-YYYY-MM-DD-HH-MM-SS.sql.gz (UTC). Metadata records the \
-            time, size, tables and rows, dialect and a checksum of the SQL. When the database has \
+            The key is <prefix>database-YYYY-MM-DD-HH-MM-SS.sql.gz (UTC; .sql.zst with \
+            --compression zstd, .sql with none). Metadata records the time, size, tables and \
+            rows, dialect, compression and a checksum of the SQL. When the database has \
             an activity_log table, the backup is logged there.
 
             Examples:
@@ -39,11 +40,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Script dialect: sqlite or d1.")
     var dialect: Dialect = .sqlite
 
-    @Option(help: "gzip level, 1 (fastest) to 12 (smallest); chunks that are mostly hex-encoded BLOBs always use level 1.")
-    var level = 6
-
-    @Option(help: "Compression threads (default: one per core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var compressionOptions: CompressionOptions
 
     @Flag(help: "Do not delete old backups after this one.")
     var noPrune = false
@@ -59,8 +56,7 @@ struct BackupCommand: ParsableCommand {
     var staleUploadHours: Double?
 
     func validate() throws {
-        guard (1...12).contains(level) else { throw ValidationError("--level must be between 1 and 12") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        try compressionOptions.validate(for: compressionOptions.compression ?? .gzip)
         _ = try staleUploadAge()
     }
 
@@ -84,8 +80,9 @@ struct BackupCommand: ParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         var options = BackupJob.Options()
         options.dialect = dialect
-        options.level = level
-        options.threads = threads
+        options.compression = compressionOptions.compression ?? .gzip
+        options.level = compressionOptions.level
+        options.threads = compressionOptions.threads
         options.retention = retention.policy
         options.prune = !noPrune
         options.activityLog = !noActivityLog

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import ChunkIO
+import Compression
 import Foundation
 import SQLiteDump
 import Support
@@ -18,26 +19,23 @@ struct DumpCommand: ParsableCommand {
               backstream dump app.db | sqlite3 copy.db
               backstream dump app.db -o app.sql.gz
               backstream dump app.db --gzip --level 9 > app.sql.gz
+              backstream dump app.db --compression zstd | zstd -d | sqlite3 copy.db
               backstream dump app.db --dialect d1 -o d1.sql
             """)
 
     @Argument(help: "The SQLite database file to dump (opened read-only).")
     var database: String
 
-    @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output; a .gz name implies --gzip.")
+    @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output; a .gz name implies --gzip, a .zst name --compression zstd.")
     var output: String?
 
-    @Flag(help: "Compress with parallel gzip (readable by gunzip).")
+    @Flag(help: "Compress with parallel gzip (readable by gunzip): --compression gzip.")
     var gzip = false
 
-    @Option(help: "gzip level, 1 (fastest) to 12 (smallest); chunks that are mostly hex-encoded BLOBs always use level 1.")
-    var level = 6
+    @OptionGroup var compressionOptions: CompressionOptions
 
     @Option(help: "Script dialect: sqlite (the sqlite3 CLI) or d1 (wrangler d1 execute).")
     var dialect: Dialect = .sqlite
-
-    @Option(help: "Compression threads (default: one per core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Milliseconds to wait for a database locked by a writer before failing.")
     var busyTimeout: Int32 = 5000
@@ -46,9 +44,19 @@ struct DumpCommand: ParsableCommand {
     var noSync = false
 
     func validate() throws {
-        guard (1...12).contains(level) else { throw ValidationError("--level must be between 1 and 12") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if gzip, let other = compressionOptions.compression, other != .gzip {
+            throw ValidationError("--gzip and --compression \(other.rawValue) disagree; pass one of them")
+        }
+        try compressionOptions.validate(for: compression)
         guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative") }
+    }
+
+    /// --compression, else --gzip, else the output's name (.gz, .zst), else plain SQL.
+    var compression: CompressionMethod {
+        if let chosen = compressionOptions.compression { return chosen }
+        if gzip || (output?.hasSuffix(".gz") ?? false) { return .gzip }
+        if output?.hasSuffix(".zst") ?? false { return .zstd }
+        return .none
     }
 
     func run() throws {
@@ -60,9 +68,9 @@ struct DumpCommand: ParsableCommand {
         options.dump.dialect = dialect
         options.dump.busyTimeoutMilliseconds = busyTimeout
         options.dump.cancellation = cancellation
-        options.gzip = gzip || (output?.hasSuffix(".gz") ?? false)
-        options.level = level
-        options.threads = threads
+        options.compression = compression
+        options.level = compressionOptions.level
+        options.threads = compressionOptions.threads
         options.outputPath = output
         options.synchronous = !noSync
         let showProgress = Terminal.stderrIsTerminal

@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
               backstream serve app.db --store r2://bucket/backups/
               backstream serve app.db --schedule "0 */6 * * *" --keep-last 7
               backstream serve app.db --schedule off --port 9000
+              backstream serve app.db --compression zstd --level 6
             """)
 
     @Argument(help: "The SQLite database to back up.")
@@ -30,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var retention: RetentionOptions
+    @OptionGroup var compressionOptions: CompressionOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -57,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeout > 0, downloadStallTimeout > 0 else { throw ValidationError("--idle-timeout and --download-stall-timeout must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+        try compressionOptions.validate(for: compressionOptions.compression ?? .gzip)
         guard ServerLogging.level(named: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         if schedule.lowercased() != "off" {
             do {
@@ -75,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.port = port
             configuration.schedule = schedule.lowercased() == "off" ? nil : try CronSchedule(schedule)
             configuration.retention = retention.policy
+            configuration.compression = compressionOptions.compression ?? .gzip
+            configuration.level = compressionOptions.level
+            configuration.threads = compressionOptions.threads
             configuration.shutdownGrace = .seconds(shutdownGrace)
             configuration.idleTimeoutSeconds = Double(idleTimeout)
             configuration.downloadStallSeconds = Double(downloadStallTimeout)

@@ -16,6 +16,21 @@ struct BackupKeyTests {
         #expect(BackupKey(key: "backups/database-2024-01-15-02-00-00.sql", prefix: "backups/")?.compressed == false)
     }
 
+    @Test("zstd backups are .sql.zst keys, parsed as backups like .sql.gz ones")
+    func zstdNaming() {
+        let key = BackupKey.make(prefix: "backups/", date: date, sequence: 1, compression: .zstd)
+        #expect(key == "backups/database-2024-01-15-02-00-00-1.sql.zst")
+        let parsed = BackupKey(key: key, prefix: "backups/")
+        #expect(parsed?.timestamp == date)
+        #expect(parsed?.sequence == 1)
+        #expect(parsed?.compression == .zstd)
+        #expect(parsed?.compressed == true)
+        for other in ["backups/database-2024-01-15-02-00-00.sql.zstd", "backups/database-2024-01-15-02-00-00.zst",
+                      "backups/database-2024-01-15-02-00-00.sql.zst.meta.json", "backups/database-2024-01-15-02-00-00.sql.zst.bak"] {
+            #expect(BackupKey(key: other, prefix: "backups/") == nil, "\(other)")
+        }
+    }
+
     @Test("anything else is not a backup", arguments: [
         "backups/notes.txt", "backups/database-notes.sql.gz", "backups/database-2024-13-15-02-00-00.sql.gz",
         "backups/database-2024-02-30-02-00-00.sql.gz", "backups/sub/database-2024-01-15-02-00-00.sql.gz",

@@ -1,4 +1,5 @@
 import Backup
+import Compression
 import Foundation
 import Hummingbird
 import Logging
@@ -18,7 +19,7 @@ struct BackupDownload {
         let stream = DownloadStream()
         let name = (key as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
         let headers: HTTPFields = [
-            .contentType: entry.key.compressed ? "application/gzip" : "application/sql",
+            .contentType: entry.key.compression.contentType,
             .contentDisposition: "attachment; filename=\"\(name)\"",
             .cacheControl: "no-store",
         ]
