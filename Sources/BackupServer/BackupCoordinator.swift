@@ -51,6 +51,7 @@ package actor BackupCoordinator {
         options.retention = configuration.retention
         options.cancellation = cancellation
         options.threads = configuration.threads
+        options.recipients = configuration.recipients
         let log = logger
         options.warn = { message in log.warning("backup warning", metadata: ["detail": "\(message)"]) }
         let database = configuration.databasePath, destination = configuration.destination, jobOptions = options

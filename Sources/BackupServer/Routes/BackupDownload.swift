@@ -18,7 +18,7 @@ struct BackupDownload {
         let stream = DownloadStream()
         let name = (key as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
         let headers: HTTPFields = [
-            .contentType: entry.key.compressed ? "application/gzip" : "application/sql",
+            .contentType: entry.key.encrypted ? "application/octet-stream" : entry.key.compressed ? "application/gzip" : "application/sql",
             .contentDisposition: "attachment; filename=\"\(name)\"",
             .cacheControl: "no-store",
         ]
