@@ -167,7 +167,7 @@ package struct BackupJob {
         }
         let gzip: GzipCompressorSink
         do {
-            gzip = try GzipCompressorSink(downstream: encryption ?? upload, level: options.level, threads: options.threads,
+            gzip = try GzipCompressorSink(downstream: encryption.map { $0 as ChunkSink } ?? upload, level: options.level, threads: options.threads,
                                           chunkCapacity: dumpOptions.chunkSize)
         } catch {
             upload.abort(error)

@@ -45,8 +45,9 @@ struct AgePayload {
     /// with this flag (the counter does not move then).
     mutating func open(_ sealed: UnsafeRawBufferPointer, last: Bool) -> Data? {
         guard sealed.count >= Self.tagSize,
-              let box = try? ChaChaPoly.SealedBox(nonce: nonce(last: last), ciphertext: sealed.prefix(sealed.count - Self.tagSize),
-                                                  tag: sealed.suffix(Self.tagSize)),
+              let box = try? ChaChaPoly.SealedBox(nonce: nonce(last: last),
+                                                  ciphertext: UnsafeRawBufferPointer(rebasing: sealed.prefix(sealed.count - Self.tagSize)),
+                                                  tag: UnsafeRawBufferPointer(rebasing: sealed.suffix(Self.tagSize))),
               let plain = try? ChaChaPoly.open(box, using: key) else { return nil }
         counter += 1
         return plain

@@ -55,7 +55,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: sizes) func ourFilesDecryptWithAge(size: Int) throws {
+    @Test(arguments: AgeStreamTests.sizes) func ourFilesDecryptWithAge(size: Int) throws {
         let keys = try Keys()
         defer { keys.dir.remove() }
         let plain = Self.randomBytes(size)
@@ -66,7 +66,7 @@ import TestSupport
         #expect([UInt8](result.stdout) == plain)
     }
 
-    @Test(arguments: sizes) func ageFilesDecryptHere(size: Int) throws {
+    @Test(arguments: AgeStreamTests.sizes) func ageFilesDecryptHere(size: Int) throws {
         let keys = try Keys()
         defer { keys.dir.remove() }
         let other = AgeIdentity.generate()
