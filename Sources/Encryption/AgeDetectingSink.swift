@@ -28,7 +28,8 @@ package final class AgeDetectingSink: ChunkSink {
                 chunk.recycle()
                 throw error
             }
-            return try target?.write(chunk)
+            try target?.write(chunk)
+            return
         }
         // A first chunk shorter than the magic line (a store handing over tiny pieces).
         prefix += chunk.bytes
