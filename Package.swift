@@ -36,9 +36,11 @@ let package = Package(
         .target(name: "ObjectStore", dependencies: [
             "CCurl", "CLibdeflate", "ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support"]),
+        // age v1 (age-encryption.org/v1) framing over swift-crypto's primitives.
+        .target(name: "Encryption", dependencies: ["ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support"]),
         .target(name: "BackupServer", dependencies: [
-            "Backup", "Compression", "ObjectStore", "ChunkIO", "Support",
+            "Backup", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -49,7 +51,7 @@ let package = Package(
             .embedInCode("Resources/signin.js"), .embedInCode("Resources/list.js"),
         ]),
         .executableTarget(name: "backstream", dependencies: [
-            "Backup", "BackupServer", "SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support",
+            "Backup", "BackupServer", "SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "ChunkIOTests", dependencies: ["ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "SQLiteAccessTests", dependencies: ["SQLiteAccess", "Support", "TestSupport"]),
         .testTarget(name: "SQLiteDumpTests", dependencies: ["SQLiteDump", "SQLiteAccess", "ChunkIO", "Support", "TestSupport"]),
+        .testTarget(name: "EncryptionTests", dependencies: ["Encryption", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "ChunkIO", "Support", "TestSupport"],
                     resources: [.copy("Resources")]),

@@ -8,8 +8,8 @@ set -euo pipefail
 
 BUILD_PACKAGES=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev libzstd-dev)
 # bsdutils has `script`, which gives the CLI a terminal for the progress-line test; chromium is
-# the headless browser of the /admin/backups page test.
-TEST_PACKAGES=(sqlite3 gzip pigz zstd curl bsdutils chromium)
+# the headless browser of the /admin/backups page test; age is the peer of the encryption tests.
+TEST_PACKAGES=(sqlite3 gzip pigz zstd curl bsdutils chromium age)
 # PyPI packages of the tests, each with the shell check that shows it is there. playwright drives
 # the system chromium above, so it is a library to import, not a command.
 TEST_PIP=("moto[server]:command -v moto_server" "awscli:command -v aws" "playwright:python3 -c 'import playwright'")

@@ -1,5 +1,6 @@
 import ChunkIO
 import Compression
+import Encryption
 import Foundation
 import ObjectStore
 import SQLiteDump
@@ -29,6 +30,8 @@ package struct BackupJob {
         /// Multipart uploads under the prefix started longer ago than this are a killed run's
         /// leftovers and are aborted before the backup starts; nil leaves them.
         package var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
+        /// age recipients: when any, the object is encrypted to them (`….sql.gz.age`).
+        package var recipients: [AgeRecipient] = []
         package init() {}
     }
 
@@ -135,7 +138,7 @@ package struct BackupJob {
         let store = destination.store
         let key: String
         do {
-            key = try uniqueKey(destination, date: started, compression: options.compression)
+            key = try uniqueKey(destination, date: started, compression: options.compression, encrypted: !options.recipients.isEmpty)
         } catch {
             throw StageError.named(uploadingStage, error)
         }
@@ -146,19 +149,28 @@ package struct BackupJob {
             BackupMetadata.formatVersion: String(DumpFormat.formatVersion),
             BackupMetadata.toolVersion: DumpFormat.toolVersion,
         ]
+        BackupEncryption.describe(&metadata, recipients: options.recipients)
+        let contentType = options.recipients.isEmpty ? options.compression.contentType : "application/octet-stream"
         let sizeHint = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
         let upload: ChunkSink
         do {
-            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: options.compression.contentType,
+            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: contentType,
                                                                                sizeHint: sizeHint),
                                cancellation: options.cancellation)
         } catch {
             throw StageError.named(uploadingStage, error)
         }
+        let encryption: AgeEncryptSink?
+        do {
+            encryption = try BackupEncryption.encrypting(upload, recipients: options.recipients)
+        } catch {
+            upload.abort(error)
+            throw StageError.named(encryptingStage, error)
+        }
         let compressor: any CompressingSink
         do {
-            compressor = try options.compression.makeSink(downstream: upload, level: options.level, threads: options.threads,
-                                                    chunkCapacity: dumpOptions.chunkSize)
+            compressor = try options.compression.makeSink(downstream: encryption.map { $0 as ChunkSink } ?? upload, level: options.level,
+                                                          threads: options.threads, chunkCapacity: dumpOptions.chunkSize)
         } catch {
             upload.abort(error)
             throw StageError.named(compressingStage, error)
@@ -170,32 +182,37 @@ package struct BackupJob {
             // The stages behind the dumper named their own failures; what is left is the dumper's.
             throw StageError.named(error is CompressionError ? compressingStage : readingStage, error)
         }
-        metadata[BackupMetadata.size] = String(compressor.bytesOut)
+        let size = encryption?.bytesOut ?? compressor.bytesOut
+        metadata[BackupMetadata.size] = String(size)
         metadata[BackupMetadata.tablesCount] = String(summary.tables)
         metadata[BackupMetadata.rowsCount] = String(summary.rows)
         metadata[BackupMetadata.contentCRC32] = String(compressor.contentCRC32)
         metadata[BackupMetadata.sqlBytes] = String(summary.bytes)
+        BackupEncryption.describe(&metadata, recipients: options.recipients)
         // The size and checksum exist only now; a store that cannot rewrite metadata keeps the
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {
             do {
-                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: options.compression.contentType)
+                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: contentType)
             } catch {
                 throw StageError.named(uploadingStage, error)
             }
         }
-        return Outcome(key: key, size: compressor.bytesOut, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
+        return Outcome(key: key, size: size, tables: summary.tables, rows: summary.rows, sqlBytes: summary.bytes,
                       seconds: Date().timeIntervalSince(started), contentCRC32: compressor.contentCRC32, metadata: metadata)
     }
 
     static let readingStage = "reading the database"
     static let compressingStage = "compressing"
     static let uploadingStage = "uploading"
+    static let encryptingStage = "encrypting"
 
     /// The key for a backup started at `date`, suffixed when one from the same second exists.
-    static func uniqueKey(_ destination: BackupDestination, date: Date, compression: CompressionMethod = .gzip) throws -> String {
+    static func uniqueKey(_ destination: BackupDestination, date: Date, compression: CompressionMethod = .gzip,
+                          encrypted: Bool = false) throws -> String {
         for sequence in 0..<1000 {
-            let key = BackupKey.make(prefix: destination.prefix, date: date, sequence: sequence, compression: compression)
+            let key = BackupKey.make(prefix: destination.prefix, date: date, sequence: sequence, compression: compression,
+                                     encrypted: encrypted)
             if try destination.store.head(key: key) == nil { return key }
         }
         throw BackupError.invalidOption("more than 1000 backups in one second under \(destination.prefix)")

@@ -3,7 +3,8 @@ import Foundation
 
 /// Object keys of backups: `<prefix>database-YYYY-MM-DD-HH-MM-SS[-N].sql.gz`, UTC, as the guide
 /// names them (`.sql.zst` for zstd backups; `.sql` keys of the system it replaces are recognised
-/// too). Only keys of this shape are ever listed as backups or deleted by retention.
+/// too; `.age` follows an age-encrypted one). Only keys of this shape are ever listed as backups
+/// or deleted by retention.
 package struct BackupKey: Sendable, Equatable {
     package let key: String
     package let timestamp: Date
@@ -11,14 +12,17 @@ package struct BackupKey: Sendable, Equatable {
     /// What the name says; restore and verify go by the object's first bytes instead.
     package let compression: CompressionMethod
     package var compressed: Bool { compression != .none }
+    /// The key ends in `.age`: the object is age-encrypted (readers still go by its first line).
+    package let encrypted: Bool
 
     /// The key for a backup started at `date`; `sequence` > 0 keeps two backups started in the
     /// same second apart.
-    package static func make(prefix: String, date: Date, sequence: Int = 0, compression: CompressionMethod = .gzip) -> String {
+    package static func make(prefix: String, date: Date, sequence: Int = 0, compression: CompressionMethod = .gzip,
+                             encrypted: Bool = false) -> String {
         let c = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let stamp = String(format: "%04d-%02d-%02d-%02d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0,
                            c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
-        return "\(prefix)database-\(stamp)\(sequence > 0 ? "-\(sequence)" : "").sql\(compression.nameSuffix)"
+        return "\(prefix)database-\(stamp)\(sequence > 0 ? "-\(sequence)" : "").sql\(compression.nameSuffix)\(encrypted ? ".age" : "")"
     }
 
     /// Parses a key directly under `prefix`; nil for anything that is not a backup.
@@ -27,6 +31,8 @@ package struct BackupKey: Sendable, Equatable {
         var name = Substring(key.dropFirst(prefix.count))
         guard name.hasPrefix("database-") else { return nil }
         name = name.dropFirst("database-".count)
+        encrypted = name.hasSuffix(".age")
+        if encrypted { name = name.dropLast(".age".count) }
         guard let method = CompressionMethod.allCases.first(where: { name.hasSuffix(".sql\($0.nameSuffix)") }) else { return nil }
         compression = method
         name = name.dropLast(".sql\(method.nameSuffix)".count)

@@ -16,6 +16,10 @@ package enum BackupMetadata {
     /// CRC-32 (decimal) of the uncompressed SQL text.
     package static let contentCRC32 = "content-crc32"
     package static let sqlBytes = "sql-bytes"
+    /// `age` when the object is encrypted (absent otherwise).
+    package static let encryption = "encryption"
+    /// The age recipients (public keys, comma-separated) the object is encrypted to.
+    package static let recipients = "age-recipients"
 
     /// ISO 8601 UTC with milliseconds, as the guide writes timestamps.
     package static func iso8601(_ date: Date) -> String { Timestamp.iso8601(date) }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ChunkIO
 import Compression
+import Encryption
 import Foundation
 import ObjectStore
 import SQLiteDump
@@ -56,7 +57,7 @@ package struct RestoreReport: Sendable {
 package enum RestoreJob {
     package static func restore(_ entry: BackupEntry, from destination: BackupDestination, into target: String,
                                force: Bool, allowForeign: Bool = false, cancellation: Cancellation? = nil,
-                               progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+                               progress: ProgressSink.Report? = nil, identities: [AgeIdentity] = []) throws -> RestoreReport {
         var link = stat()
         if lstat(target, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK, !force {
             throw BackupError.targetIsSymbolicLink(path: target)
@@ -71,7 +72,7 @@ package enum RestoreJob {
         do {
             // The new file is synced while the checks read it: the rename below still waits for both.
             let report = try load(entry, from: destination, into: temporary, accepts: allowForeign ? .anyScript : .backstream,
-                                  cancellation: cancellation, progress: progress, syncBeforeReturning: true)
+                                  cancellation: cancellation, progress: progress, syncBeforeReturning: true, identities: identities)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
             for sidecar in sidecars { unlink(sidecar) }
             // rename replaces a symbolic link itself (with --force), never what it points to.
@@ -89,11 +90,13 @@ package enum RestoreJob {
     /// Streams the backup's SQL to `sink` (standard output) and checks its frame and checksum;
     /// a script without Backstream's header is refused before any of it is written.
     package static func restoreSQL(_ entry: BackupEntry, from destination: BackupDestination, into sink: ChunkSink,
-                                  allowForeign: Bool = false, progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+                                  allowForeign: Bool = false, progress: ProgressSink.Report? = nil,
+                                  identities: [AgeIdentity] = []) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
         let head = decoder(for: entry, downstream: crc)
-        try destination.store.get(key: entry.info.key, into: ProgressSink.counting(head, progress))
+        let input = BackupEncryption.decrypting(head, entry: entry, identities: identities)
+        try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
         report.sqlBytes = crc.bytes
@@ -113,7 +116,8 @@ package enum RestoreJob {
     /// against what the dump recorded; the caller owns the file.
     package static func load(_ entry: BackupEntry, from destination: BackupDestination, into path: String,
                             accepts: ScriptLoader.Source = .backstream, cancellation: Cancellation? = nil,
-                            progress: ProgressSink.Report? = nil, syncBeforeReturning: Bool = false) throws -> RestoreReport {
+                            progress: ProgressSink.Report? = nil, syncBeforeReturning: Bool = false,
+                            identities: [AgeIdentity] = []) throws -> RestoreReport {
         let started = Date()
         var report = RestoreReport(key: entry.info.key)
         var header: DumpHeader
@@ -125,8 +129,10 @@ package enum RestoreJob {
             let decoding = Self.decoder(for: entry, downstream: crc, chunkCapacity: 256 << 10)
             // Decoding and parsing run on their own thread while the download continues, and the
             // loader runs SQLite on a third; two chunks in the hand-over queue keep them busy
-            // without adding to the memory bound.
-            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(ThreadedSink(downstream: decoding, depth: 2), progress))
+            // without adding to the memory bound. Decryption (when the object is age) runs on the
+            // download's thread, before the hand-over.
+            let input = BackupEncryption.decrypting(ThreadedSink(downstream: decoding, depth: 2), entry: entry, identities: identities)
+            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil

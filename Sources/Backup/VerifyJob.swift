@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ChunkIO
+import Encryption
 import Foundation
 import Support
 
@@ -9,7 +10,7 @@ import Support
 /// is always deleted. Only Backstream's own scripts verify: a script without the header fails.
 package enum VerifyJob {
     package static func run(_ entry: BackupEntry, from destination: BackupDestination, cancellation: Cancellation? = nil,
-                           progress: ProgressSink.Report? = nil) throws -> RestoreReport {
+                           progress: ProgressSink.Report? = nil, identities: [AgeIdentity] = []) throws -> RestoreReport {
         var template = Array((NSTemporaryDirectory() + "/backstream-verify-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
@@ -23,6 +24,6 @@ package enum VerifyJob {
         let fd = open(scratch, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OutputError(code: .cannotCreate, path: scratch, reason: String(cString: strerror(errno))) }
         close(fd)
-        return try RestoreJob.load(entry, from: destination, into: scratch, cancellation: cancellation, progress: progress)
+        return try RestoreJob.load(entry, from: destination, into: scratch, cancellation: cancellation, progress: progress, identities: identities)
     }
 }

@@ -53,6 +53,7 @@ package actor BackupCoordinator {
         options.threads = configuration.threads
         options.compression = configuration.compression
         options.level = configuration.level
+        options.recipients = configuration.recipients
         let log = logger
         options.warn = { message in log.warning("backup warning", metadata: ["detail": "\(message)"]) }
         let database = configuration.databasePath, destination = configuration.destination, jobOptions = options

@@ -1,4 +1,5 @@
 import Backup
+import Encryption
 import Foundation
 import Hummingbird
 import ObjectStore
@@ -21,6 +22,12 @@ enum PublicError {
         case let e as BackupError where e.code == .noBackups: return (.notFound, "there are no backups yet")
         case let e as BackupError where e.code == .notABackup:
             return (.badRequest, "the key is not a backup key (expected database-YYYY-MM-DD-HH-MM-SS.sql.gz or .sql.zst)")
+        case let e as EncryptionError:
+            switch e.code {
+            case .identityRequired: return (.unprocessableContent, "the backup is encrypted and the server has no identity (BACKSTREAM_AGE_IDENTITY)")
+            case .wrongIdentity: return (.unprocessableContent, "the server's identity cannot decrypt this backup")
+            default: return (.unprocessableContent, "the encrypted backup is damaged or was modified")
+            }
         case let e as ObjectStoreError:
             switch e.code {
             case .wrongCredentials: return (.badGateway, "the store rejected the server's credentials")

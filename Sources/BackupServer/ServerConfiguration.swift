@@ -1,5 +1,6 @@
 import Backup
 import Compression
+import Encryption
 import Foundation
 
 /// Everything `backstream serve` needs; built from flags plus the environment.
@@ -32,6 +33,10 @@ package struct ServerConfiguration: Sendable {
     package var level: Int?
     /// Compression threads for backups run by the server.
     package var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// BACKSTREAM_AGE_RECIPIENTS: scheduled and triggered backups are encrypted to these.
+    package var recipients: [AgeRecipient] = []
+    /// The identities in the file BACKSTREAM_AGE_IDENTITY names: verify decrypts with them.
+    package var identities: [AgeIdentity] = []
 
     package init(databasePath: String, destination: BackupDestination) {
         self.databasePath = databasePath
@@ -56,6 +61,7 @@ package struct ServerConfiguration: Sendable {
             }
             auth.maxTokenLifetime = seconds
         }
+        try applyEncryption(environment: env)
         auth.staticTokens = list("BACKSTREAM_ADMIN_TOKENS")
         auth.jwksFile = value("BACKSTREAM_JWKS_FILE")
         if let url = value("BACKSTREAM_JWKS_URL") {

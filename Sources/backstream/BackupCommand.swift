@@ -15,6 +15,11 @@ struct BackupCommand: ParsableCommand {
             rows, dialect, compression and a checksum of the SQL. When the database has \
             an activity_log table, the backup is logged there.
 
+            With --encrypt-to or --recipients-file the gzip stream is encrypted with age \
+            (age-encryption.org/v1) to those recipients and the key ends in .sql.gz.age; \
+            `age -d -i key.txt FILE | gunzip` reads it without Backstream. Metadata then records \
+            the recipients and no table or row counts.
+
             Examples:
               backstream backup app.db                               # to ./backups/
               backstream backup app.db --store r2://my-bucket/backups/
@@ -36,6 +41,7 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var retention: RetentionOptions
+    @OptionGroup var recipientOptions: RecipientOptions
 
     @Option(help: "Script dialect: sqlite or d1.")
     var dialect: Dialect = .sqlite
@@ -88,6 +94,7 @@ struct BackupCommand: ParsableCommand {
         options.activityLog = !noActivityLog
         options.cancellation = cancellation
         options.staleUploadAge = try staleUploadAge()
+        options.recipients = try reportingErrors { try recipientOptions.recipients() }
         options.warn = { Terminal.status("backstream: warning: \($0)\n") }
         if Terminal.stderrIsTerminal { options.progress = Terminal.dumpProgress }
         let result = try reportingErrors(cancellation: cancellation) {

@@ -40,6 +40,7 @@ struct RestoreCommand: ParsableCommand {
     var allowForeign = false
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var identityOptions: IdentityOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -54,15 +55,16 @@ struct RestoreCommand: ParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         let report = try reportingErrors(cancellation: cancellation) {
             defer { Terminal.clearProgress() }
+            let identities = try identityOptions.identities()
             let destination = try storeOptions.destination()
             let entry = try destination.resolveKey(key)
             let progress = Terminal.transferProgress("restoring: downloaded", total: entry.info.size)
             if let into {
                 return try RestoreJob.restore(entry, from: destination, into: into, force: force, allowForeign: allowForeign,
-                                              cancellation: cancellation, progress: progress)
+                                              cancellation: cancellation, progress: progress, identities: identities)
             }
             let report = try RestoreJob.restoreSQL(entry, from: destination, into: FileSink.standardOutput(),
-                                                  allowForeign: allowForeign, progress: progress)
+                                                  allowForeign: allowForeign, progress: progress, identities: identities)
             guard report.ok else { throw BackupError.verificationFailed(key: entry.info.key, problems: report.problems) }
             return report
         }

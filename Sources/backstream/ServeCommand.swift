@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
             admin when role, metadata.role or public_metadata.role is "admin"), BACKSTREAM_ALERT_WEBHOOK \
             (JSON POST when a scheduled backup fails), BACKSTREAM_JWT_MAX_LIFETIME (longest token lifetime in seconds, \
             default 86400), BACKSTREAM_SECURE_COOKIE=1 (mark the admin session cookie Secure; it is also Secure when a \
-            proxy sends X-Forwarded-Proto: https).
+            proxy sends X-Forwarded-Proto: https), BACKSTREAM_AGE_RECIPIENTS (age1… keys, comma-separated: backups are \
+            encrypted to them), BACKSTREAM_AGE_IDENTITY (path of an age-keygen key file: verify decrypts with it).
 
             Examples:
               backstream serve app.db --store r2://bucket/backups/

@@ -1,5 +1,6 @@
 import Backup
 import ChunkIO
+import Encryption
 
 /// What the CLI adds to a library error: the next step, in terms of this CLI's commands and
 /// flags. Libraries say what went wrong; only the front end knows how the user can react.
@@ -12,6 +13,7 @@ extension Terminal {
     }
 
     static func advice(for error: any Error) -> String? {
+        if let error = error as? EncryptionError { return advice(for: error) }
         guard let error = error as? BackupError else { return nil }
         switch error.code {
         case .noBackups: return "run `backstream backup` first or check --store"

@@ -20,6 +20,7 @@ struct VerifyCommand: ParsableCommand {
     var key = "latest"
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var identityOptions: IdentityOptions
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -30,10 +31,12 @@ struct VerifyCommand: ParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         let report = try reportingErrors(cancellation: cancellation) {
             defer { Terminal.clearProgress() }
+            let identities = try identityOptions.identities()
             let destination = try storeOptions.destination()
             let entry = try destination.resolveKey(key)
             return try VerifyJob.run(entry, from: destination, cancellation: cancellation,
-                                     progress: Terminal.transferProgress("verifying: downloaded", total: entry.info.size))
+                                     progress: Terminal.transferProgress("verifying: downloaded", total: entry.info.size),
+                                     identities: identities)
         }
         if json {
             printLine(report.json.rendered)

@@ -69,8 +69,8 @@ struct BackupsController {
     @Sendable func verify(_ request: Request, context: Context) async throws -> EditedResponse<VerifyAnswer> {
         do {
             let entry = try await backupEntry(request, action: "verify")
-            let destination = configuration.destination
-            let report = try await BlockingWork.run { try VerifyJob.run(entry, from: destination) }
+            let destination = configuration.destination, identities = configuration.identities
+            let report = try await BlockingWork.run { try VerifyJob.run(entry, from: destination, identities: identities) }
             logger.info("verify", metadata: ["key": "\(entry.info.key)", "ok": "\(report.ok)"])
             return EditedResponse(status: report.ok ? .ok : .unprocessableContent, response: VerifyAnswer(report: report))
         } catch {
