@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "ObjectStore", dependencies: [
             "CCurl", "CLibdeflate", "ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "D1Source", dependencies: ["ObjectStore", "SQLiteAccess", "SQLiteDump", "Support"]),
         .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support"]),
         .target(name: "BackupServer", dependencies: [
             "Backup", "ObjectStore", "ChunkIO", "Support",
@@ -48,7 +49,7 @@ let package = Package(
             .embedInCode("Resources/signin.js"), .embedInCode("Resources/list.js"),
         ]),
         .executableTarget(name: "backstream", dependencies: [
-            "Backup", "BackupServer", "SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support",
+            "Backup", "BackupServer", "D1Source", "SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "ObjectStore", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,6 +63,8 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteAccess", "SQLiteDump", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "D1SourceTests", dependencies: ["D1Source", "Backup", "SQLiteDump", "ChunkIO", "Support", "TestSupport"],
+                    exclude: ["sdk_check.py"]),
         .testTarget(name: "BackupServerTests", dependencies: [
             "BackupServer", "Backup", "Support", "TestSupport",
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -2,7 +2,8 @@
 # (scripts/d1_emulator.py) on a free loopback port over an empty folder and exports
 # BACKSTREAM_TEST_D1_{BASE_URL,DIR,TOKEN,ACCOUNT}; a database is a `<name>.sqlite3` file put in
 # that folder. `d1_stop` stops it. The Swift tests start their own emulator per test (each needs
-# its own databases and faults) with the same script.
+# its own databases and faults) with the same script. $D1_EMULATOR_ARGS adds emulator options
+# (--verbose logs one line per request in $D1_DIR/d1.log).
 
 d1_log() { printf '[d1] %s\n' "$*" >&2; }
 
@@ -13,7 +14,7 @@ d1_start() {
     export BACKSTREAM_TEST_D1_TOKEN="test-token-$RANDOM$RANDOM"
     export BACKSTREAM_TEST_D1_ACCOUNT=test-account
     python3 scripts/d1_emulator.py --folder "$BACKSTREAM_TEST_D1_DIR" --token "$BACKSTREAM_TEST_D1_TOKEN" \
-        --account "$BACKSTREAM_TEST_D1_ACCOUNT" --port 0 >"$D1_DIR/port" 2>"$D1_DIR/d1.log" &
+        --account "$BACKSTREAM_TEST_D1_ACCOUNT" --port 0 ${D1_EMULATOR_ARGS:-} >"$D1_DIR/port" 2>"$D1_DIR/d1.log" &
     D1_PID=$!
     local tries=0
     until grep -q '^port ' "$D1_DIR/port" 2>/dev/null; do

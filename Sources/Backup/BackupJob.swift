@@ -27,6 +27,9 @@ package struct BackupJob {
         /// Multipart uploads under the prefix started longer ago than this are a killed run's
         /// leftovers and are aborted before the backup starts; nil leaves them.
         package var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
+        /// Reads a source other than the local file (a D1 database); its final notes (the D1
+        /// bookmark) join the object metadata.
+        package var openSource: DumpJob.SourceOpener?
         package init() {}
     }
 
@@ -67,7 +70,9 @@ package struct BackupJob {
         var result: Outcome
         do {
             let aborted = abortStaleUploads(destination, olderThan: options.staleUploadAge, now: started, warn: options.warn)
-            result = try upload(databasePath: databasePath, destination: destination, options: options, started: started)
+            result = try DumpJob.retryingChangedSource {
+                try upload(databasePath: databasePath, destination: destination, options: options, started: started)
+            }
             result.abortedStaleUploads = aborted
         } catch {
             if options.activityLog {
@@ -125,7 +130,7 @@ package struct BackupJob {
         dumpOptions.busyTimeoutMilliseconds = options.busyTimeoutMilliseconds
         let dumper: Dumper
         do {
-            dumper = try Dumper(databasePath: databasePath, options: dumpOptions)
+            dumper = try options.openSource?(dumpOptions) ?? Dumper(databasePath: databasePath, options: dumpOptions)
         } catch {
             throw StageError.named(readingStage, error)
         }
@@ -173,6 +178,7 @@ package struct BackupJob {
         metadata[BackupMetadata.rowsCount] = String(summary.rows)
         metadata[BackupMetadata.contentCRC32] = String(gzip.contentCRC32)
         metadata[BackupMetadata.sqlBytes] = String(summary.bytes)
+        metadata.merge(summary.sourceNotes) { _, note in note }
         // The size and checksum exist only now; a store that cannot rewrite metadata keeps the
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {

@@ -51,6 +51,8 @@ package actor BackupCoordinator {
         options.retention = configuration.retention
         options.cancellation = cancellation
         options.threads = configuration.threads
+        options.openSource = configuration.openSource
+        if configuration.openSource != nil { options.activityLog = false }
         let log = logger
         options.warn = { message in log.warning("backup warning", metadata: ["detail": "\(message)"]) }
         let database = configuration.databasePath, destination = configuration.destination, jobOptions = options

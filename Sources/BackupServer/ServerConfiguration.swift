@@ -29,6 +29,9 @@ package struct ServerConfiguration: Sendable {
     /// Compression threads for backups run by the server.
     package var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Reads a source other than the local file (a D1 database), which has no activity log.
+    package var openSource: DumpJob.SourceOpener?
+
     package init(databasePath: String, destination: BackupDestination) {
         self.databasePath = databasePath
         self.destination = destination
