@@ -54,7 +54,7 @@ while :; do
     [ "$status" = error ] && { echo "export failed: $answer" >&2; exit 1; }
     sleep 1
 done
-url=$(printf '%s' "$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["signed_url"])')
+url=$(printf '%s' "$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["result"]["signed_url"])')
 curl -s "$url" | gzip -6 > "$WORK/export.sql.gz"
 end=$(date +%s.%N)
 echo "POST /export + download + gzip -6: $(python3 -c "print(round($end - $start, 2))")s wall, $(stat -c %s "$WORK/export.sql.gz") bytes"
