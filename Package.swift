@@ -38,6 +38,7 @@ let package = Package(
         ]),
         // age v1 (age-encryption.org/v1) framing over swift-crypto's primitives.
         .target(name: "Encryption", dependencies: ["ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "D1Source", dependencies: ["ObjectStore", "SQLiteAccess", "SQLiteDump", "Support"]),
         .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support"]),
         .target(name: "BackupServer", dependencies: [
             "Backup", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
@@ -51,7 +52,7 @@ let package = Package(
             .embedInCode("Resources/signin.js"), .embedInCode("Resources/list.js"),
         ]),
         .executableTarget(name: "backstream", dependencies: [
-            "Backup", "BackupServer", "SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support",
+            "Backup", "BackupServer", "D1Source", "SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -66,6 +67,8 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteAccess", "SQLiteDump", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "D1SourceTests", dependencies: ["D1Source", "Backup", "SQLiteDump", "ChunkIO", "Support", "TestSupport"],
+                    exclude: ["sdk_check.py"]),
         .testTarget(name: "BackupServerTests", dependencies: [
             "BackupServer", "Backup", "Support", "TestSupport",
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -11,8 +11,10 @@ BUILD_PACKAGES=(libsqlite3-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev li
 # the headless browser of the /admin/backups page test; age is the peer of the encryption tests.
 TEST_PACKAGES=(sqlite3 gzip pigz zstd curl bsdutils chromium age)
 # PyPI packages of the tests, each with the shell check that shows it is there. playwright drives
-# the system chromium above, so it is a library to import, not a command.
-TEST_PIP=("moto[server]:command -v moto_server" "awscli:command -v aws" "playwright:python3 -c 'import playwright'")
+# the system chromium above, so it is a library to import, not a command; cloudflare (the official
+# SDK) checks that the D1 emulator answers in Cloudflare's published shapes.
+TEST_PIP=("moto[server]:command -v moto_server" "awscli:command -v aws" "playwright:python3 -c 'import playwright'"
+          "cloudflare:python3 -c 'import cloudflare'")
 
 usage() { echo "usage: $0 [--test]" >&2; exit 2; }
 packages=("${BUILD_PACKAGES[@]}")

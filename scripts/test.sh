@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what it needs, starts the real peers
-# (moto_server as the S3 server) on free loopback ports, runs `swift test`, stops them.
+# (moto_server as the S3 server, the D1 emulator) on free loopback ports, runs `swift test`, stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +11,11 @@ bash scripts/setup.sh --test
 
 # shellcheck source=scripts/moto.sh
 source scripts/moto.sh
+# shellcheck source=scripts/d1.sh
+source scripts/d1.sh
 moto_start
-trap moto_stop EXIT
+trap 'moto_stop; d1_stop' EXIT
+d1_start
 
 log "building"
 swift build --build-tests

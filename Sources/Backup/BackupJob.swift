@@ -32,6 +32,9 @@ package struct BackupJob {
         package var staleUploadAge: TimeInterval? = BackupJob.defaultStaleUploadAge
         /// age recipients: when any, the object is encrypted to them (`….sql.gz.age`).
         package var recipients: [AgeRecipient] = []
+        /// Reads a source other than the local file (a D1 database); its final notes (the D1
+        /// bookmark) join the object metadata.
+        package var openSource: DumpJob.SourceOpener?
         package init() {}
     }
 
@@ -72,7 +75,9 @@ package struct BackupJob {
         var result: Outcome
         do {
             let aborted = abortStaleUploads(destination, olderThan: options.staleUploadAge, now: started, warn: options.warn)
-            result = try upload(databasePath: databasePath, destination: destination, options: options, started: started)
+            result = try DumpJob.retryingChangedSource {
+                try upload(databasePath: databasePath, destination: destination, options: options, started: started)
+            }
             result.abortedStaleUploads = aborted
         } catch {
             if options.activityLog {
@@ -130,7 +135,7 @@ package struct BackupJob {
         dumpOptions.busyTimeoutMilliseconds = options.busyTimeoutMilliseconds
         let dumper: Dumper
         do {
-            dumper = try Dumper(databasePath: databasePath, options: dumpOptions)
+            dumper = try options.openSource?(dumpOptions) ?? Dumper(databasePath: databasePath, options: dumpOptions)
         } catch {
             throw StageError.named(readingStage, error)
         }
@@ -189,6 +194,7 @@ package struct BackupJob {
         metadata[BackupMetadata.contentCRC32] = String(compressor.contentCRC32)
         metadata[BackupMetadata.sqlBytes] = String(summary.bytes)
         BackupEncryption.describe(&metadata, recipients: options.recipients)
+        metadata.merge(summary.sourceNotes) { _, note in note }
         // The size and checksum exist only now; a store that cannot rewrite metadata keeps the
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {

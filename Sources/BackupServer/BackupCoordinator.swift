@@ -54,6 +54,8 @@ package actor BackupCoordinator {
         options.compression = configuration.compression
         options.level = configuration.level
         options.recipients = configuration.recipients
+        options.openSource = configuration.openSource
+        if configuration.openSource != nil { options.activityLog = false }
         let log = logger
         options.warn = { message in log.warning("backup warning", metadata: ["detail": "\(message)"]) }
         let database = configuration.databasePath, destination = configuration.destination, jobOptions = options

@@ -38,6 +38,9 @@ package struct ServerConfiguration: Sendable {
     /// The identities in the file BACKSTREAM_AGE_IDENTITY names: verify decrypts with them.
     package var identities: [AgeIdentity] = []
 
+    /// Reads a source other than the local file (a D1 database), which has no activity log.
+    package var openSource: DumpJob.SourceOpener?
+
     package init(databasePath: String, destination: BackupDestination) {
         self.databasePath = databasePath
         self.destination = destination

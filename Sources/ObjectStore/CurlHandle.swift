@@ -2,30 +2,36 @@ import CCurl
 import ChunkIO
 import Foundation
 
-struct HTTPRequest {
-    var method: String
-    var url: String
-    var headers: [(name: String, value: String)]
+package struct HTTPRequest {
+    package var method: String
+    package var url: String
+    package var headers: [(name: String, value: String)]
+
+    package init(method: String, url: String, headers: [(name: String, value: String)]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+    }
 }
 
-struct HTTPResponse {
-    var status: Int
+package struct HTTPResponse {
+    package var status: Int
     /// Lower-case names; a repeated header keeps its last value.
-    var headers: [String: String]
+    package var headers: [String: String]
     /// Empty when the body was streamed to a sink.
-    var body: [UInt8]
+    package var body: [UInt8]
 }
 
 // 3 is CURL_GLOBAL_DEFAULT, a macro Swift does not import.
 private let curlGlobalInit: Bool = curl_global_init(3) == CURLE_OK
 
 /// One libcurl easy handle. Not thread-safe: one per worker, reused so connections stay open.
-final class CurlHandle {
+package final class CurlHandle {
     private let handle: UnsafeMutableRawPointer
     /// curl keeps this pointer after setopt, so it lives as long as the handle.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init() throws {
+    package init() throws {
         guard curlGlobalInit, let handle = curl_easy_init() else {
             throw ObjectStoreError(.localFailure, store: "libcurl", key: nil, cause: "cannot initialise libcurl")
         }
@@ -84,6 +90,13 @@ final class CurlHandle {
         var status = 0
         backstream_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: transfer.headers, body: transfer.collected)
+    }
+
+    /// One request whose answer is collected in memory (up to 16 MiB), for clients outside
+    /// this module (the D1 source). Transport failures throw an `ObjectStoreError`.
+    package func performCollecting(_ request: HTTPRequest, body: UnsafeRawBufferPointer, connectTimeout: TimeInterval,
+                                   stallTimeout: TimeInterval, service: String) throws -> HTTPResponse {
+        try perform(request, body: body, connectTimeout: connectTimeout, stallTimeout: stallTimeout, store: service, key: nil)
     }
 
     private func transportError(_ code: CURLcode, store: String, key: String?) -> ObjectStoreError {

@@ -6,6 +6,9 @@ package struct DumpError: Error, CustomStringConvertible, Sendable {
         case notBackstream
         /// The script tried something a backup never does (ATTACH, VACUUM, a foreign pragma…).
         case refusedStatement
+        /// A remote source changed while it was read, so the rows are not one state; reading
+        /// again may succeed.
+        case sourceChanged
     }
     package let code: Code
     package let message: String

@@ -44,4 +44,6 @@ package struct DumpSummary: Sendable {
     package var seconds: Double
     package var timestamp: Date
     package var dialect: Dialect
+    /// The source's `finalNotes` (a D1 bookmark, say), for the object metadata.
+    package var sourceNotes: [String: String] = [:]
 }

@@ -41,7 +41,7 @@ package final class Dumper: @unchecked Sendable {
             return DumpSummary(tables: plan.tables.count, rows: script.rowsWritten,
                                rowsPerTable: dataTables.map { ($0.name, $0.rowCount) },
                                bytes: out.totalBytes, seconds: seconds, timestamp: timestamp,
-                               dialect: options.dialect)
+                               dialect: options.dialect, sourceNotes: source.finalNotes)
         } catch {
             source.stop()
             writer?.discard()

@@ -52,4 +52,14 @@ package protocol RowSource: AnyObject {
     func sourceChecks(cancellation: Cancellation?) throws -> SourceChecks?
     /// A dump failed: stop any background work now.
     func stop()
+    /// Facts about the snapshot for the header, written as `-- key: value` after the table
+    /// counts (a remote database's state marker, say). Empty for a local file.
+    var headerNotes: [(key: String, value: String)] { get }
+    /// Facts known once the data is read, for the backup's object metadata.
+    var finalNotes: [String: String] { get }
+}
+
+extension RowSource {
+    package var headerNotes: [(key: String, value: String)] { [] }
+    package var finalNotes: [String: String] { [:] }
 }

@@ -19,7 +19,9 @@ package struct SchemaPlan {
 
     static let readableModules: Set<String> = ["fts3", "fts4", "fts5", "rtree", "rtree_i32", "geopoly"]
 
-    init(connection db: Connection, dialect: Dialect) throws {
+    /// Reads the plan from a local connection (a D1 source replays the remote schema into an
+    /// in-memory database to get the same table analysis).
+    package init(connection db: Connection, dialect: Dialect) throws {
         userVersion = try db.scalarInt("PRAGMA user_version")
         applicationID = try db.scalarInt("PRAGMA application_id")
         let enc = try db.prepare("PRAGMA encoding")
@@ -132,6 +134,8 @@ package struct SchemaPlan {
                          omitsColumns: columns.count < total,
                          dependencies: dependencies)
     }
+
+    package static func isVirtual(_ sql: String) -> Bool { virtualModule(sql) != nil }
 
     /// The module name of `CREATE VIRTUAL TABLE x USING module(...)`, or nil for other tables.
     static func virtualModule(_ sql: String) -> String? {

@@ -41,6 +41,7 @@ struct ScriptWriter<Source: RowSource> {
         for table in dataTables {
             lines.append("-- table: \(table.rowCount) \(SQLIdentifier.json(table.name))")
         }
+        lines += source.headerNotes.map { "-- \($0.key): \($0.value)" }
         switch options.dialect {
         case .sqlite:
             lines.append("PRAGMA foreign_keys=OFF;")

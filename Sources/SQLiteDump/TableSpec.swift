@@ -13,22 +13,22 @@ package struct TableSpec {
     }
 
     package let name: String
-    let sql: String
-    let kind: Kind
-    let withoutRowid: Bool
+    package let sql: String
+    package let kind: Kind
+    package let withoutRowid: Bool
     /// Columns that are selected and inserted (generated and hidden columns excluded).
-    let columns: [String]
+    package let columns: [String]
     /// The rowid is selected as column 0 when it must be written or addressed.
-    let selectsRowid: Bool
+    package let selectsRowid: Bool
     /// The rowid is written in the INSERT (no INTEGER PRIMARY KEY alias keeps it otherwise).
-    let insertsRowid: Bool
+    package let insertsRowid: Bool
     /// A name that reaches the rowid (rowid, _rowid_ or oid, whichever no column shadows).
-    let rowidName: String?
-    let primaryKey: [String]
+    package let rowidName: String?
+    package let primaryKey: [String]
     /// Some columns are not inserted (generated, hidden), so INSERT must name its columns.
-    let omitsColumns: Bool
-    var dependencies: [String]
-    var rowCount: Int64 = 0
+    package let omitsColumns: Bool
+    package var dependencies: [String]
+    package var rowCount: Int64 = 0
 
     package init(name: String, sql: String, kind: Kind, withoutRowid: Bool, columns: [String], selectsRowid: Bool,
                  insertsRowid: Bool, rowidName: String?, primaryKey: [String], omitsColumns: Bool,
@@ -55,7 +55,7 @@ package struct TableSpec {
         return selected
     }
 
-    var hasData: Bool {
+    package var hasData: Bool {
         switch kind {
         case .table, .virtualReadable: true
         case .virtualExternalContent, .virtualSchemaOnly: false

@@ -36,8 +36,10 @@ struct BackupCommand: ParsableCommand {
             a stored backup is a warning (and "prune_error" in --json), never a failed backup.
             """)
 
-    @Argument(help: "The SQLite database file to back up (read in one consistent snapshot).")
+    @Argument(help: "The SQLite database file to back up (read in one consistent snapshot), or d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN).")
     var database: String
+
+    @OptionGroup var d1: D1Options
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var retention: RetentionOptions
@@ -98,7 +100,10 @@ struct BackupCommand: ParsableCommand {
         options.warn = { Terminal.status("backstream: warning: \($0)\n") }
         if Terminal.stderrIsTerminal { options.progress = Terminal.dumpProgress }
         let result = try reportingErrors(cancellation: cancellation) {
-            try BackupJob.run(databasePath: database, destination: try storeOptions.destination(), options: options)
+            options.openSource = try d1.opener(for: database)
+            // A D1 database has no activity_log this process can write.
+            if options.openSource != nil { options.activityLog = false }
+            return try BackupJob.run(databasePath: database, destination: try storeOptions.destination(), options: options)
         }
         if Terminal.stderrIsTerminal { Terminal.status("\r\u{1B}[K") }
         if result.abortedStaleUploads > 0 {

@@ -23,8 +23,10 @@ struct DumpCommand: ParsableCommand {
               backstream dump app.db --dialect d1 -o d1.sql
             """)
 
-    @Argument(help: "The SQLite database file to dump (opened read-only).")
+    @Argument(help: "The SQLite database file to dump (opened read-only), or d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN).")
     var database: String
+
+    @OptionGroup var d1: D1Options
 
     @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output; a .gz name implies --gzip, a .zst name --compression zstd.")
     var output: String?
@@ -76,6 +78,7 @@ struct DumpCommand: ParsableCommand {
         let showProgress = Terminal.stderrIsTerminal
         if showProgress { options.dump.progress = Terminal.dumpProgress }
         do {
+            options.openSource = try d1.opener(for: database)
             let result = try DumpJob.run(databasePath: database, options: options)
             if showProgress {
                 let s = result.summary

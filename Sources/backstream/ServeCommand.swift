@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import BackupServer
+import D1Source
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
@@ -27,8 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
               backstream serve app.db --compression zstd --level 6
             """)
 
-    @Argument(help: "The SQLite database to back up.")
+    @Argument(help: "The SQLite database to back up, or d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN).")
     var database: String
+
+    @OptionGroup var d1: D1Options
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var retention: RetentionOptions
@@ -56,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: database) else { throw ValidationError("\(database) does not exist") }
+        guard D1Location.matches(database) || FileManager.default.fileExists(atPath: database) else {
+            throw ValidationError("\(database) does not exist")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeout > 0, downloadStallTimeout > 0 else { throw ValidationError("--idle-timeout and --download-stall-timeout must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
@@ -75,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = ServerLogging.logger(level: ServerLogging.level(named: logLevel) ?? .info)
         do {
             var configuration = ServerConfiguration(databasePath: database, destination: try storeOptions.destination())
+            configuration.openSource = try d1.opener(for: database)
             configuration.host = host
             configuration.port = port
             configuration.schedule = schedule.lowercased() == "off" ? nil : try CronSchedule(schedule)

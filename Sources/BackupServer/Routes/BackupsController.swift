@@ -41,7 +41,7 @@ struct BackupsController {
     }
 
     @Sendable func cleanup(_ request: Request, context: Context) async throws -> PruneAnswer {
-        let destination = configuration.destination, policy = configuration.retention, database = configuration.databasePath
+        let destination = configuration.destination, policy = configuration.retention, database = configuration.openSource == nil ? configuration.databasePath : nil
         let userID = context.identity
         do {
             let result = try await BlockingWork.run {

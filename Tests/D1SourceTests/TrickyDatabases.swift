@@ -1,0 +1,1 @@
+../SQLiteDumpTests/TrickyDatabases.swift
