@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "ChunkIO", "Support", "TestSupport"],
                     resources: [.copy("Resources")]),
-        .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteAccess", "SQLiteDump", "ChunkIO", "Support", "TestSupport"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "SQLiteAccess", "SQLiteDump", "Compression", "ChunkIO", "Support", "TestSupport"]),
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "D1SourceTests", dependencies: ["D1Source", "Backup", "SQLiteDump", "ChunkIO", "Support", "TestSupport"],
                     exclude: ["sdk_check.py"]),

@@ -1,4 +1,5 @@
 import Backup
+import Compression
 import Foundation
 import SQLiteDump
 import Support
@@ -10,7 +11,7 @@ struct DumpJobTests {
     private static func options(output: String, gzip: Bool) -> DumpJob.Options {
         var options = DumpJob.Options()
         options.outputPath = output
-        options.gzip = gzip
+        options.compression = gzip ? .gzip : .none
         options.threads = 1
         return options
     }
