@@ -56,7 +56,9 @@ package final class ZstdDecoder: ChunkSink {
                 // Counted once: a frame may end in a call that consumed its last bytes.
                 if inFrame || input.pos > consumedBefore { frames += 1 }
                 inFrame = false
-            } else {
+            } else if input.pos > consumedBefore || buffer.pos > 0 {
+                // A call that moved nothing (the loop's extra call after a full output buffer, at
+                // a frame boundary) answers with the next frame's header size: not inside a frame.
                 inFrame = true
             }
             try output.flushIfFull()

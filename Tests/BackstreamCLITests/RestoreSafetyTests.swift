@@ -72,10 +72,12 @@ struct RestoreSafetyTests {
 
         let verify = try store.run(["verify", Self.key])
         #expect(verify.status != 0)
-        #expect(verify.stderrText.contains("refused"), "\(verify.stderrText)")
+        // SQLite itself refuses a stored trigger that names another schema, before the authorizer.
+        let refusal = attack == "attached-trigger" ? "qualified table names are not allowed" : "refused"
+        #expect(verify.stderrText.contains(refusal), "\(verify.stderrText)")
         let restore = try store.run(["restore", Self.key, "--into", dir.file("restored.db")])
         #expect(restore.status != 0)
-        #expect(restore.stderrText.contains("refused"), "\(restore.stderrText)")
+        #expect(restore.stderrText.contains(refusal), "\(restore.stderrText)")
 
         #expect(try Data(contentsOf: URL(fileURLWithPath: victim)) == victimBytes)
         #expect(Self.snapshot(dir.file("victim")) == before)

@@ -31,7 +31,7 @@ final class D1Emulator: @unchecked Sendable {
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("port "), let port = Int(text.dropFirst(5)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw EmulatorError(message: "the D1 emulator did not start: \(text)")
         }
         baseURL = "http://127.0.0.1:\(port)/client/v4"
@@ -42,8 +42,10 @@ final class D1Emulator: @unchecked Sendable {
         var description: String { message }
     }
 
+    /// SIGKILL: the emulator inherits the blocked signal mask of the test thread that spawned it,
+    /// so SIGTERM would stay pending and `waitUntilExit` would wait for ever.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
