@@ -2,7 +2,7 @@
 # Backstream reading a D1 database over the HTTP API (the emulator, scripts/d1_emulator.py)
 # against the path wrangler takes (POST /export with polling, download the SQL, gzip -6):
 #
-#   bash Benchmarks/d1-compare.sh [SIZE_MB]      (default 200; the portal database of compare.sh)
+#   bash Benchmarks/d1-compare.sh [SIZE_MB]      (default 200; the portal database of bench.py)
 #
 # Prints wall time, rows/s, requests per backup and peak RSS of `backstream dump d1://… --gzip`,
 # and the time and size of export + download + gzip -6. The binary is $BACKSTREAM_BIN, else
