@@ -98,7 +98,13 @@ struct AdminAPITests {
         ])
         let server = try await ServerHarness.start(configuration)
         defer { Task { await server.stop() } }
-        let admin = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin()))
+        // The keys are fetched in the background from start (a JWKS outage must not stop `serve`),
+        // and tokens get 503 until they arrive: wait for that first fetch, at most 10 s.
+        var admin = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin()))
+        for _ in 0..<100 where admin.status == 503 {
+            try await Task.sleep(for: .milliseconds(100))
+            admin = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin()))
+        }
         #expect(admin.status == 200, "\(admin.text)")
         let member = try await server.get("/api/admin/backup", bearer: try await keys.sign(TestClaims.admin(role: "member")))
         #expect(member.status == 403, "\(member.text)")
