@@ -155,7 +155,7 @@ package struct BackupJob {
             BackupMetadata.toolVersion: DumpFormat.toolVersion,
         ]
         BackupEncryption.describe(&metadata, recipients: options.recipients)
-        let contentType = options.recipients.isEmpty ? options.compression.contentType : "application/octet-stream"
+        let contentType = BackupKey.contentType(compression: options.compression, encrypted: !options.recipients.isEmpty)
         let sizeHint = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
         let upload: ChunkSink
         do {

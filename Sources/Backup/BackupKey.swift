@@ -15,6 +15,12 @@ package struct BackupKey: Sendable, Equatable {
     /// The key ends in `.age`: the object is age-encrypted (readers still go by its first line).
     package let encrypted: Bool
 
+    /// The object's Content-Type: the compression's, unless age makes it opaque bytes.
+    package static func contentType(compression: CompressionMethod, encrypted: Bool) -> String {
+        encrypted ? "application/octet-stream" : compression.contentType
+    }
+    package var contentType: String { Self.contentType(compression: compression, encrypted: encrypted) }
+
     /// The key for a backup started at `date`; `sequence` > 0 keeps two backups started in the
     /// same second apart.
     package static func make(prefix: String, date: Date, sequence: Int = 0, compression: CompressionMethod = .gzip,

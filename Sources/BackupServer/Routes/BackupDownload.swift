@@ -19,7 +19,7 @@ struct BackupDownload {
         let stream = DownloadStream()
         let name = (key as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
         let headers: HTTPFields = [
-            .contentType: entry.key.encrypted ? "application/octet-stream" : entry.key.compression.contentType,
+            .contentType: entry.key.contentType,
             .contentDisposition: "attachment; filename=\"\(name)\"",
             .cacheControl: "no-store",
         ]
