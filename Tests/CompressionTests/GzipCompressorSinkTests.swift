@@ -24,6 +24,26 @@ func feed(_ data: [UInt8], chunkSize: Int, into sink: ChunkSink) throws {
     try sink.finish()
 }
 
+/// Runs `command` with `input` on its standard input and returns its standard output.
+func filter(_ input: [UInt8], through command: String) throws -> [UInt8] {
+    let dir = try TemporaryDirectory("filter")
+    defer { dir.remove() }
+    try Data(input).write(to: URL(fileURLWithPath: dir.file("in")))
+    let result = try ProcessRunner.shell("\(command) < '\(dir.file("in"))'")
+    #expect(result.status == 0, "\(command): \(result.stderrText)")
+    return [UInt8](result.stdout)
+}
+
+/// Hands `compressed` to a decoder's `decode` `feedSize` bytes at a time.
+func decodeInPieces(_ compressed: [UInt8], feedSize: Int, _ decode: (UnsafeRawBufferPointer) throws -> Void) throws {
+    var offset = 0
+    while offset < compressed.count {
+        let end = min(compressed.count, offset + feedSize)
+        try compressed[offset..<end].withUnsafeBytes { try decode($0) }
+        offset = end
+    }
+}
+
 func sampleText(_ size: Int, seed: UInt64 = 1) -> [UInt8] {
     var state = seed
     var out: [UInt8] = []

@@ -6,29 +6,15 @@ import TestSupport
 
 @Suite("Streaming gzip decoder")
 struct GzipDecoderTests {
-    func gzipFile(_ input: [UInt8], command: String) throws -> [UInt8] {
-        let dir = try TemporaryDirectory("gz")
-        defer { dir.remove() }
-        try Data(input).write(to: URL(fileURLWithPath: dir.file("in")))
-        let result = try ProcessRunner.shell("\(command) < '\(dir.file("in"))'")
-        #expect(result.status == 0)
-        return [UInt8](result.stdout)
-    }
-
     @Test("reads gzip's single member and concatenated members", arguments: [1, 7, 65536])
     func decodes(feedSize: Int) throws {
         let input = sampleText(700_000)
-        let single = try gzipFile(input, command: "gzip -6 -c")
-        let double = try gzipFile(input, command: "gzip -1 -c") + single
+        let single = try filter(input, through: "gzip -6 -c")
+        let double = try filter(input, through: "gzip -1 -c") + single
         for (compressed, expected) in [(single, input), (double, input + input)] {
             let out = CollectingSink()
             let decoder = try GzipDecoder(downstream: out, name: "test.gz", chunkCapacity: 100_000)
-            var offset = 0
-            while offset < compressed.count {
-                let end = min(compressed.count, offset + feedSize)
-                try compressed[offset..<end].withUnsafeBytes { try decoder.decode($0) }
-                offset = end
-            }
+            try decodeInPieces(compressed, feedSize: feedSize, decoder.decode)
             try decoder.finish()
             #expect(out.bytes == expected)
             #expect(out.finished)
@@ -37,7 +23,7 @@ struct GzipDecoderTests {
 
     @Test("a truncated stream is an error, not a short result")
     func truncated() throws {
-        let compressed = try gzipFile(sampleText(200_000), command: "gzip -c")
+        let compressed = try filter(sampleText(200_000), through: "gzip -c")
         let decoder = try GzipDecoder(downstream: CollectingSink(), name: "cut.gz")
         try compressed.prefix(compressed.count - 9).withUnsafeBytes { try decoder.decode($0) }
         #expect(throws: CompressionError.self) { try decoder.finish() }
@@ -45,7 +31,7 @@ struct GzipDecoderTests {
 
     @Test("a flipped byte is detected")
     func corrupt() throws {
-        var compressed = try gzipFile(sampleText(200_000), command: "gzip -c")
+        var compressed = try filter(sampleText(200_000), through: "gzip -c")
         compressed[compressed.count / 2] ^= 0x5A
         let decoder = try GzipDecoder(downstream: CollectingSink(), name: "bad.gz")
         #expect(throws: CompressionError.self) {

@@ -4,26 +4,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Runs `command` with `input` on its standard input and returns its standard output.
-func filter(_ input: [UInt8], through command: String) throws -> [UInt8] {
-    let dir = try TemporaryDirectory("filter")
-    defer { dir.remove() }
-    try Data(input).write(to: URL(fileURLWithPath: dir.file("in")))
-    let result = try ProcessRunner.shell("\(command) < '\(dir.file("in"))'")
-    #expect(result.status == 0, "\(command): \(result.stderrText)")
-    return [UInt8](result.stdout)
-}
-
 /// Decodes `compressed` fed `feedSize` bytes at a time.
 func zstdDecode(_ compressed: [UInt8], feedSize: Int = 1 << 20) throws -> (bytes: [UInt8], frames: Int) {
     let out = CollectingSink()
     let decoder = try ZstdDecoder(downstream: out, name: "test.zst", chunkCapacity: 100_000)
-    var offset = 0
-    while offset < compressed.count {
-        let end = min(compressed.count, offset + feedSize)
-        try compressed[offset..<end].withUnsafeBytes { try decoder.decode($0) }
-        offset = end
-    }
+    try decodeInPieces(compressed, feedSize: feedSize, decoder.decode)
     try decoder.finish()
     #expect(out.finished)
     return (out.bytes, decoder.frames)
