@@ -27,11 +27,13 @@ package struct S3Configuration: Sendable {
     package var copyPartSize = 1024 * 1024 * 1024
 
     package static let minimumPartSize = 5 * 1024 * 1024
-    /// Upload memory is parts in flight × part size. Two 8 MiB parts (16 MiB) keep a whole
-    /// backup — snapshot, gzip and upload — under 64 MiB of RSS, and against moto four in flight
-    /// were no faster than two; R2 also throttles parallel parts of one object early. Raise both
-    /// with BACKSTREAM_UPLOAD_PARTS and BACKSTREAM_PART_SIZE_MIB on high-latency links.
-    package static let defaultPartSizeBytes = 8 * 1024 * 1024
+    /// Upload memory is parts in flight × part size. The process's code pages alone are ~41 MiB
+    /// of RSS (Swift runtime, Foundation, libcurl, SQLite), so two parts of S3's 5 MiB minimum
+    /// keep a whole backup — snapshot, gzip, age and upload — under 64 MiB, where 8 MiB parts
+    /// reached 64.5 MiB encrypted. Against moto four in flight were no faster than two; R2 also
+    /// throttles parallel parts of one object early. Raise both with BACKSTREAM_UPLOAD_PARTS and
+    /// BACKSTREAM_PART_SIZE_MIB on high-latency links.
+    package static let defaultPartSizeBytes = minimumPartSize
     package static let defaultConcurrentParts = 2
     package static let maximumParts = 10_000
 

@@ -14,7 +14,7 @@ struct UploadCommand: ParsableCommand {
         abstract: "Stream a file or standard input to the store as one object.",
         discussion: """
             Uses the same multipart uploader as backups: memory stays at parts in flight × part \
-            size (2 × 8 MiB unless BACKSTREAM_UPLOAD_PARTS or BACKSTREAM_PART_SIZE_MIB say \
+            size (2 × 5 MiB unless BACKSTREAM_UPLOAD_PARTS or BACKSTREAM_PART_SIZE_MIB say \
             otherwise) however long the stream is, and a failure or Ctrl-C leaves no object.
 
             Examples:

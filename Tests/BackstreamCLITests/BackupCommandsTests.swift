@@ -288,7 +288,7 @@ struct BackupCommandsTests {
         let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "c.db")
         let env = store.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         let bin = Fixtures.backstreamBinary
-        // 20 MiB of random bytes after the dump: three parts of the default 8 MiB.
+        // 20 MiB of random bytes after the dump: five parts of the default 5 MiB.
         let result = try ProcessRunner.shell("""
             ( '\(bin)' dump '\(source)' --gzip; head -c 20971520 /dev/urandom ) > '\(dir.file("expected"))'
             env \(env) '\(bin)' upload manual/c.bin --store '\(store.url.replacingOccurrences(of: "backups/", with: ""))' < '\(dir.file("expected"))'

@@ -104,7 +104,7 @@ struct UploadJobTests {
         let fixture = try JobFixture("job-upload-s3")
         defer { fixture.remove() }
         let moto = try motoDestination("job-upload")
-        let bytes = UploadInput.bytes(9 << 20 | 12_345)  // past one 8 MiB part: a real multipart upload
+        let bytes = UploadInput.bytes(9 << 20 | 12_345)  // past one 5 MiB part: a real multipart upload
         let fromFile = try UploadInput.withFile(bytes, in: fixture.dir) { fd in
             try UploadJob.run(fd: fd, name: "input.bin", store: moto.destination.store, key: "uploads/file.bin",
                               contentType: "application/octet-stream", sizeHint: bytes.count)

@@ -13,7 +13,7 @@ struct StoreLocationTests {
         #expect(store.bucket == "my-bucket" && store.configuration.region == "us-east-1")
         #expect(store.configuration.endpoint == "https://s3.us-east-1.amazonaws.com")
         #expect(store.configuration.maxConcurrentParts == S3Configuration.defaultConcurrentParts)
-        #expect(store.configuration.defaultPartSize == 8 << 20 && store.configuration.partChecksums)
+        #expect(store.configuration.defaultPartSize == 5 << 20 && store.configuration.partChecksums)
         #expect(s3.displayName == "s3://my-bucket")
 
         let (r2, r2Prefix) = try StoreLocation.parse("r2://backups/p/", environment: Self.env)
