@@ -74,3 +74,26 @@ struct RoundTripTests {
         #expect(try DatabaseComparison.differences(source, restored).isEmpty)
     }
 }
+
+@Suite("Hidden rowids in the dump")
+struct ImplicitRowidTests {
+    @Test("a rowid SQLite would assign anyway is left out; every other one is written")
+    func leftOutOnlyWhenImplied() throws {
+        let text = try dumpText(of: """
+            CREATE TABLE t(a);
+            INSERT INTO t(rowid, a) VALUES(1, 'a'), (2, 'b'), (7, 'c'), (8, 'd');
+            CREATE TABLE n(a);
+            INSERT INTO n(rowid, a) VALUES(-2, 'neg'), (-1, 'neg2'), (3, 'pos');
+            """)
+        let inserts = text.split(separator: "\n").filter { $0.hasPrefix("INSERT") }
+        #expect(inserts == [
+            #"INSERT INTO "t" VALUES('a');"#,
+            #"INSERT INTO "t" VALUES('b');"#,
+            #"INSERT INTO "t"(rowid,"a") VALUES(7,'c');"#,
+            #"INSERT INTO "t" VALUES('d');"#,
+            #"INSERT INTO "n"(rowid,"a") VALUES(-2,'neg');"#,
+            #"INSERT INTO "n"(rowid,"a") VALUES(-1,'neg2');"#,
+            #"INSERT INTO "n"(rowid,"a") VALUES(3,'pos');"#,
+        ])
+    }
+}

@@ -117,6 +117,18 @@ enum TrickyDatabases {
                 INSERT INTO ipk VALUES(10, 'a'), (3, 'b');
                 """)
         },
+        Case(name: "implicit-rowids") { db in
+            // Rowids the dump leaves out (each one past the largest so far) mixed with ones it
+            // must keep: after a gap, below 1, and next to a generated column.
+            try db.execute("""
+                CREATE TABLE dense(a TEXT, b);
+                INSERT INTO dense(rowid, a, b) VALUES(1, 'one', 1), (2, 'two', 2), (3, 'three', 3), (10, 'gap', 4), (11, 'after', 5);
+                CREATE TABLE negative(a);
+                INSERT INTO negative(rowid, a) VALUES(-5, 'first'), (-4, 'next'), (1, 'one'), (2, 'two');
+                CREATE TABLE computed(a INTEGER, twice INTEGER GENERATED ALWAYS AS (a * 2) STORED, c);
+                INSERT INTO computed(rowid, a, c) VALUES(1, 1, 'x'), (2, 2, 'y'), (4, 4, 'z');
+                """)
+        },
         Case(name: "generated-columns") { db in
             try db.execute("""
                 CREATE TABLE g(a INTEGER, b INTEGER, total INTEGER GENERATED ALWAYS AS (a + b) VIRTUAL,
