@@ -19,16 +19,15 @@ extension CRC32Sink: CompressingSink {
 
 extension CompressionMethod {
     /// The stage that writes this method into `downstream`; `level` nil is the method's default.
-    /// Each chunk becomes one frame (a gzip member, a zstd frame) on `threads` worker threads.
+    /// gzip: each chunk one member on `threads` threads of ours; zstd: one frame from `threads`
+    /// libzstd workers (see `ZstdStreamSink` for why zstd is not chunked the same way).
     package func makeSink(downstream: ChunkSink, level: Int?, threads: Int, chunkCapacity: Int) throws -> any CompressingSink {
         let level = try checkedLevel(level)
         switch self {
         case .gzip:
             return try GzipCompressorSink(downstream: downstream, level: level, threads: threads, chunkCapacity: chunkCapacity)
         case .zstd:
-            return try ParallelCompressorSink(downstream: downstream, threads: threads, chunkCapacity: chunkCapacity) {
-                try ZstdChunkCodec(level: level)
-            }
+            return try ZstdStreamSink(downstream: downstream, level: level, threads: threads, chunkCapacity: chunkCapacity)
         case .none:
             return CRC32Sink(downstream: downstream)
         }

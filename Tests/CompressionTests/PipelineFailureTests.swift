@@ -112,4 +112,17 @@ struct PipelineFailureTests {
         #expect(!downstream.finished && downstream.aborts == 1)
         #expect(cancellation.signal == 15)
     }
+
+    @Test("zstd: a downstream that fails in a write or in finish ends the stream; the downstream is aborted once",
+          arguments: [FaultySink.Fault.write(1), .write(3), .finish])
+    func zstdDownstreamFails(_ fault: FaultySink.Fault) throws {
+        let downstream = FaultySink(fault)
+        let zstd = try ZstdStreamSink(downstream: downstream, level: 1, threads: 2, chunkCapacity: 64 * 1024)
+        // Random bytes do not shrink, so the output reaches several chunks before finish.
+        let outcome = driveBounded(zstd, bytes: 0, input: (0..<1_000_000).map { _ in UInt8.random(in: 0...255) })
+        #expect(outcome.returned, "the failure hung the pipeline")
+        #expect(outcome.error == "disk full")
+        zstd.abort(Injected())
+        #expect(downstream.aborts == 1 && !downstream.finished)
+    }
 }
