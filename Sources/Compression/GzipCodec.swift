@@ -22,7 +22,7 @@ extension ParallelCompressorSink where Codec == GzipCodec {
 }
 
 /// One libdeflate compressor (and a fastest one for hex-heavy chunks) producing a gzip member
-/// per chunk; the member's trailer carries the chunk's CRC-32, so the sink's checksum is free.
+/// per chunk, in `GzipMember`'s layout; the CRC-32 its trailer needs is the sink's checksum too.
 package final class GzipCodec: ChunkCodec, @unchecked Sendable {
     package static let name = "gzip"
     private let compressor: OpaquePointer
@@ -60,17 +60,22 @@ package final class GzipCodec: ChunkCodec, @unchecked Sendable {
     }
 
     package func outputBound(forInput inputCapacity: Int) -> Int {
-        libdeflate_gzip_compress_bound(compressor, inputCapacity)
+        GzipMember.headerSize + libdeflate_deflate_compress_bound(compressor, inputCapacity) + GzipMember.trailerSize
     }
 
     package func compress(_ input: Chunk, into output: Chunk) throws -> (count: Int, crc32: UInt32?) {
         let mostlyHex = input.hexBytes * 2 > input.count
-        let size = libdeflate_gzip_compress(mostlyHex ? (fast ?? compressor) : compressor,
-                                            input.base, input.count, output.base, output.capacity)
+        let room = output.capacity - GzipMember.headerSize - GzipMember.trailerSize
+        let size = room > 0 ? libdeflate_deflate_compress(mostlyHex ? (fast ?? compressor) : compressor, input.base, input.count,
+                                                          output.base + GzipMember.headerSize, room) : 0
+        // Even an empty input deflates to a few bytes, so 0 only means "no room".
         guard size > 0 else {
             throw CompressionError(.compressorUnavailable, "a chunk of \(input.count) bytes did not fit its gzip buffer; chunks must not exceed the compressor's chunk capacity")
         }
-        // The member trailer holds the CRC-32 of the input, little-endian, before ISIZE.
-        return (size, UInt32(littleEndian: (output.base + size - 8).loadUnaligned(as: UInt32.self)))
+        let crc = UInt32(truncatingIfNeeded: libdeflate_crc32(0, input.base, input.count))
+        let total = GzipMember.headerSize + size + GzipMember.trailerSize
+        GzipMember.writeHeader(output.base, total: total)
+        GzipMember.writeTrailer(output.base + GzipMember.headerSize + size, crc: crc, size: input.count)
+        return (total, crc)
     }
 }
