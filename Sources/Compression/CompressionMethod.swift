@@ -12,10 +12,11 @@ package enum CompressionMethod: String, CaseIterable, Sendable {
         }
     }
 
-    /// gzip 6 (as `gzip -6`), zstd 3 (as `zstd -3`).
+    /// gzip 4: libdeflate's level 4 already writes no more than `gzip -6` (0.99x on the portal
+    /// benchmark database, 0.98x on Chinook) at 30% less CPU than its level 6. zstd 3, as `zstd -3`.
     package var defaultLevel: Int {
         switch self {
-        case .gzip: 6
+        case .gzip: 4
         case .zstd: 3
         case .none: 1
         }

@@ -31,6 +31,18 @@ struct DumpCommandTests {
         #expect(try leftovers(dir, except: ["chinook.sqlite", "a.db", "b.db", "c.sql.gz"]).isEmpty)
     }
 
+    @Test("at the default level the gzip dump of chinook is no larger than sqlite3 .dump | gzip -6")
+    func defaultLevelSize() throws {
+        let dir = try TemporaryDirectory("cli-dump-size")
+        defer { dir.remove() }
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "chinook.sqlite")
+        let ours = try ProcessRunner.shell("'\(Fixtures.backstreamBinary)' dump '\(source)' --gzip | wc -c")
+        let theirs = try ProcessRunner.shell("sqlite3 '\(source)' .dump | gzip -6 | wc -c")
+        let size = { (r: ProcessResult) in Int(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        #expect(ours.status == 0 && theirs.status == 0)
+        #expect(size(ours) > 100_000 && size(ours) <= size(theirs), "\(size(ours)) vs gzip -6 \(size(theirs))")
+    }
+
     @Test("plain SQL to standard output matches the file output")
     func stdoutMatchesFile() throws {
         let dir = try TemporaryDirectory("cli-stdout")

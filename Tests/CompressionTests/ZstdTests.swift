@@ -56,7 +56,7 @@ struct ZstdTests {
                 #expect(error.message.contains("use 1 (fastest) to 19 (smallest)"))
             }
         }
-        #expect(try CompressionMethod.gzip.checkedLevel(nil) == 6)
+        #expect(try CompressionMethod.gzip.checkedLevel(nil) == 4)
         #expect(try CompressionMethod.zstd.checkedLevel(nil) == 3)
         #expect(throws: CompressionError.self) { try CompressionMethod.gzip.checkedLevel(13) }
     }
