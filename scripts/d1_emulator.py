@@ -461,7 +461,8 @@ class Handler(BaseHTTPRequestHandler):
             conn.set_authorizer(None)
             conn.execute("COMMIT")
             changes = conn.total_changes - before
-            if changes:
+            if count:
+                # DDL moves the bookmark too, though total_changes does not count it.
                 state.wrote(name)
             size = os.path.getsize(os.path.join(state.folder, name + ".sqlite3"))
             duration = (time.time() - started) * 1000
@@ -497,16 +498,13 @@ class Handler(BaseHTTPRequestHandler):
                 "message": "Restored database %s to bookmark %s" % (name, bookmark)}
 
 
-# Pragmas an import may read (D1 refuses writing any but defer_foreign_keys).
-READABLE_PRAGMAS = {"foreign_keys", "table_info", "table_list", "foreign_key_list", "index_list"}
-
-
 def d1_authorizer(action, arg1, arg2, _db, _trigger):
     if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT, sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_ATTACH):
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_PRAGMA:
+        # Reads are allowed (virtual table constructors read page_size, for one).
         pragma = (arg1 or "").lower()
-        allowed = pragma == "defer_foreign_keys" or (pragma in READABLE_PRAGMAS and arg2 is None)
+        allowed = pragma == "defer_foreign_keys" or arg2 is None
         return sqlite3.SQLITE_OK if allowed else sqlite3.SQLITE_DENY
     if action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE,
                   sqlite3.SQLITE_DROP_TABLE):

@@ -117,6 +117,17 @@ struct D1SourceTests {
         #expect(try DatabaseComparison.differences(small.reference, smallRestored, options: comparison()) == [])
     }
 
+    @Test("300 tables arrive value by value, counted and read in batches")
+    func threeHundredTables() throws {
+        let served = try Served("300", build: { try manyTables($0) })
+        defer { served.finish() }
+        let (restored, summary, source) = try served.dumpAndRestore()
+        #expect(summary.tables == 300 && summary.rows == 600)
+        #expect(try DatabaseComparison.differences(served.reference, restored, options: comparison()) == [])
+        // Counts and first pages go 20 tables to a request: far fewer requests than tables.
+        #expect(source.requestCount < 100, "\(source.requestCount) requests")
+    }
+
     @Test("plain JSON loses an integer above 2^53; the SQL-side encoding does not")
     func jsonPrecision() throws {
         let exact: Int64 = 9_007_199_254_740_993
