@@ -74,17 +74,16 @@ package final class D1Importer {
     /// Uploads and runs `file` (closed: its MD5 known, rewound).
     package func run(_ file: D1ImportFile) throws -> Outcome {
         let initAnswer = try result(stage: .upload, body: ["action": "init", "etag": file.md5], what: "starting the import")
-        guard let uploadURL = initAnswer["upload_url"] as? String, let filename = initAnswer["filename"] as? String else {
-            throw D1RestoreError(.upload, "D1 answered the import init without an upload URL")
+        // As wrangler reads it: without an upload URL, D1 already holds this file (same MD5) and
+        // the answer is the import's first status.
+        guard let uploadURL = initAnswer["upload_url"] as? String else { return try poll(initAnswer, stage: .upload) }
+        guard let filename = initAnswer["filename"] as? String else {
+            throw D1RestoreError(.upload, "D1 answered the import init with an upload URL but no file name")
         }
         try upload(file, to: uploadURL)
         let ingest = try result(stage: .ingest, body: ["action": "ingest", "etag": file.md5, "filename": filename],
                                 what: "ingesting the import", idempotent: false)
-        try Self.checkStatus(ingest, stage: .ingest)
-        guard let bookmark = ingest["at_bookmark"] as? String else {
-            throw D1RestoreError(.ingest, "D1 answered the ingest without the import's bookmark")
-        }
-        return try poll(from: bookmark)
+        return try poll(ingest, stage: .ingest)
     }
 
     private func upload(_ file: D1ImportFile, to url: String) throws {
@@ -104,26 +103,34 @@ package final class D1Importer {
         }
     }
 
-    private func poll(from bookmark: String) throws -> Outcome {
+    /// Follows an import from its first status answer (`first`, from `stage`) until it is
+    /// complete or failed, polling with backoff.
+    private func poll(_ first: [String: Any], stage: D1RestoreError.Stage) throws -> Outcome {
+        guard let bookmark = first["at_bookmark"] as? String else {
+            throw D1RestoreError(stage, "D1 answered without the import's bookmark")
+        }
         let started = Date()
         var delay = options.firstPollDelay
+        var answer = first, answerStage = stage
         while true {
-            let answer = try result(stage: .poll, body: ["action": "poll", "current_bookmark": bookmark], what: "polling the import")
             switch answer["status"] as? String {
             case "complete":
                 let result = answer["result"] as? [String: Any] ?? [:]
                 guard let final = result["final_bookmark"] as? String else {
-                    throw D1RestoreError(.poll, "D1 reported the import complete without its final bookmark")
+                    throw D1RestoreError(answerStage, "D1 reported the import complete without its final bookmark")
                 }
                 return Outcome(startBookmark: bookmark, finalBookmark: final, queries: (result["num_queries"] as? NSNumber)?.intValue ?? 0)
             case "error":
-                try Self.checkStatus(answer, stage: .poll)
+                let cause = (answer["error"] as? String).map { $0.replacingOccurrences(of: "\n", with: " ") } ?? "no reason given"
+                throw D1RestoreError(answerStage, "D1 refused the import and rolled it back: \(cause)")
             default:
                 guard Date().timeIntervalSince(started) < options.pollTimeout else {
                     throw D1RestoreError(.poll, "the import was still running after \(Int(options.pollTimeout)) s; it may yet finish (poll bookmark \(bookmark))")
                 }
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(options.maxPollDelay, delay * 1.5)
+                answer = try result(stage: .poll, body: ["action": "poll", "current_bookmark": bookmark], what: "polling the import")
+                answerStage = .poll
             }
         }
     }
@@ -142,13 +149,6 @@ package final class D1Importer {
         } catch {
             throw D1RestoreError(stage, "\(error)")
         }
-    }
-
-    /// Throws D1's own error of an import answer whose status is `error`.
-    private static func checkStatus(_ answer: [String: Any], stage: D1RestoreError.Stage) throws {
-        guard answer["status"] as? String == "error" else { return }
-        let cause = (answer["error"] as? String).map { $0.replacingOccurrences(of: "\n", with: " ") } ?? "no reason given"
-        throw D1RestoreError(stage, "D1 refused the import and rolled it back: \(cause)")
     }
 }
 

@@ -75,22 +75,20 @@ package final class D1DialectConverter: ChunkSink {
 
     private func drain(final: Bool) throws {
         while true {
-            skipWhitespace()
+            line += pending.skipWhitespace()
             if pending.isEmpty { return }
             let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
             let n = pending.count
-            if n >= 2 && p[0] == UInt8(ascii: "-") && p[1] == UInt8(ascii: "-") {
-                guard let newline = memchr(p, 0x0A, n) else {
-                    if !final { return }
-                    try comment(UnsafeRawBufferPointer(start: p, count: n))
-                    pending.consume(n)
-                    return
-                }
-                let length = UnsafeRawPointer(newline) - UnsafeRawPointer(p)
+            switch StatementScanner.commentLine(p, n, final: final) {
+            case .incomplete:
+                return
+            case .line(let length, let consumed):
                 try comment(UnsafeRawBufferPointer(start: p, count: length))
-                pending.consume(length + 1)
-                line += 1
+                pending.consume(consumed)
+                if consumed > length { line += 1 }
                 continue
+            case .notComment:
+                break
             }
             guard let length = StatementScanner.length(p, n, scratch: &scratch) else {
                 if !final { return }
@@ -203,16 +201,6 @@ package final class D1DialectConverter: ChunkSink {
     private func emit(_ text: String) throws {
         var terminated = text + "\n"
         try terminated.withUTF8 { try output(UnsafeRawBufferPointer($0)) }
-    }
-
-    private func skipWhitespace() {
-        let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        while i < pending.count, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D {
-            if p[i] == 0x0A { line += 1 }
-            i += 1
-        }
-        if i > 0 { pending.consume(i) }
     }
 
     private static func newlines(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {

@@ -18,17 +18,6 @@ extension ScriptLoader {
         retryAt = pending.count + max(pending.count, 64 * 1024)
     }
 
-    func skipWhitespace() {
-        let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        let n = pending.count
-        while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D {
-            if p[i] == 0x0A { line += 1 }
-            i += 1
-        }
-        if i > 0 { pending.consume(i) }
-    }
-
     /// Length of the first complete statement (through its ';'), or nil when more input is needed.
     func statementLength(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
         StatementScanner.length(p, n, scratch: &scratch)

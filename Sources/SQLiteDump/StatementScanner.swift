@@ -3,6 +3,24 @@ import Foundation
 
 /// Where statements end in streamed SQL text: shared by the loader and the D1 dialect converter.
 enum StatementScanner {
+    /// A `--` comment line at the start of the pending input.
+    enum CommentLine {
+        case notComment
+        /// Its newline has not arrived yet.
+        case incomplete
+        /// `length` bytes of comment text; `consumed` includes the newline when there is one.
+        case line(length: Int, consumed: Int)
+    }
+
+    /// The comment line at `p`, if one starts there; at the end of the input (`final`) a
+    /// comment without a newline is complete.
+    static func commentLine(_ p: UnsafePointer<UInt8>, _ n: Int, final: Bool) -> CommentLine {
+        guard n >= 2 && p[0] == UInt8(ascii: "-") && p[1] == UInt8(ascii: "-") else { return .notComment }
+        guard let newline = memchr(p, 0x0A, n) else { return final ? .line(length: n, consumed: n) : .incomplete }
+        let length = UnsafeRawPointer(newline) - UnsafeRawPointer(p)
+        return .line(length: length, consumed: length + 1)
+    }
+
     /// Length of the first complete statement (through its ';'), or nil when more input is needed.
     /// Quoted text is skipped here; only a ';' outside quotes asks `sqlite3_complete`, which
     /// knows that a trigger body's inner semicolons do not end the statement.
@@ -37,5 +55,19 @@ enum StatementScanner {
             }
         }
         return nil
+    }
+}
+
+extension ByteBuffer {
+    /// Drops leading whitespace; returns the number of newlines dropped.
+    mutating func skipWhitespace() -> Int {
+        let p = readPointer.assumingMemoryBound(to: UInt8.self)
+        var i = 0, newlines = 0
+        while i < count, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D {
+            if p[i] == 0x0A { newlines += 1 }
+            i += 1
+        }
+        if i > 0 { consume(i) }
+        return newlines
     }
 }
