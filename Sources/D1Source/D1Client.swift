@@ -101,7 +101,7 @@ package final class D1Client {
             if response.body.count >= 16 << 20 {
                 throw D1Error(.tooLarge, "D1 answered more than 16 MiB for one request while \(what)")
             }
-            let envelope = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            let envelope = Self.parse(response.body)
             if response.status == 401 || response.status == 403 {
                 let cause = envelope.flatMap(Self.errorText) ?? "HTTP \(response.status)"
                 throw D1Error(.authentication, "D1 refused the API token (\(cause), HTTP \(response.status)); check CLOUDFLARE_API_TOKEN and that it may read D1 in account \(location.account)")
@@ -157,7 +157,18 @@ package final class D1Client {
     }
 
     static func firstError(_ body: [UInt8]) -> String? {
-        ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]).flatMap(errorText)
+        parse(body).flatMap(errorText)
+    }
+
+    /// The JSON object `body` holds, parsed in place: an answer is a few MiB, and a `Data` copy
+    /// of it would be one more while the parser makes its own.
+    static func parse(_ body: [UInt8]) -> [String: Any]? {
+        body.withUnsafeBytes { buffer -> [String: Any]? in
+            guard let base = buffer.baseAddress else { return nil }
+            // Read only, and gone before the closure returns.
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
     }
 
     func percentEncoded(_ text: String) -> String {

@@ -7,8 +7,10 @@ import Support
 
 /// The SQL file an import uploads: written once, in order, to a private temporary file while
 /// its MD5 is computed (D1 wants the MD5 before the upload starts), then read back by the
-/// upload. Removed on `remove()` or when dropped.
+/// upload. Its name is unlinked as soon as it is created, so a killed restore leaves nothing;
+/// the space goes back when the descriptor closes (`remove()`, or when dropped).
 package final class D1ImportFile {
+    /// Where it was created (for messages: the name is already gone).
     package let path: String
     package private(set) var size = 0
     /// Lower-case hex MD5 of the whole file, once `close()` returned.
@@ -28,6 +30,7 @@ package final class D1ImportFile {
         }
         descriptor = fd
         path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        unlink(path)
         buffer.reserveCapacity(Self.bufferBytes)
     }
 
@@ -48,8 +51,13 @@ package final class D1ImportFile {
     package func close() throws {
         try flush()
         md5 = Hex.encode(hasher.finalize())
+        try rewind()
+    }
+
+    /// Back to the start, for an upload (or its retry).
+    package func rewind() throws {
         guard lseek(descriptor, 0, SEEK_SET) == 0 else {
-            throw D1RestoreError(.convert, "cannot rewind the temporary file \(path): \(ErrnoError(errno))")
+            throw D1RestoreError(.upload, "cannot rewind the temporary file \(path): \(ErrnoError(errno))")
         }
     }
 
@@ -60,7 +68,6 @@ package final class D1ImportFile {
         guard descriptor >= 0 else { return }
         Glibc.close(descriptor)
         descriptor = -1
-        unlink(path)
     }
 
     private func flush() throws {

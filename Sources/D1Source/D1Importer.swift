@@ -86,16 +86,28 @@ package final class D1Importer {
         return try poll(ingest, stage: .ingest)
     }
 
+    /// PUTs the file, again from its start after a dropped connection or a 5xx (a PUT of the
+    /// same bytes to the same URL can apply twice harmlessly).
     private func upload(_ file: D1ImportFile, to url: String) throws {
-        let response: HTTPResponse
-        do {
-            response = try client.upload(url, file: file.fileDescriptor, size: file.size)
-        } catch {
-            throw D1RestoreError(.upload, "the PUT of the SQL file failed: \(error)")
+        var response: HTTPResponse?
+        var delay = options.retry.firstDelay
+        for attempt in 1...max(1, options.retry.attempts) {
+            if attempt > 1 {
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(options.retry.maxDelay, delay * 2)
+            }
+            try file.rewind()
+            do {
+                let answer = try client.upload(url, file: file.fileDescriptor, size: file.size)
+                response = answer
+                if answer.status < 500 { break }
+            } catch {
+                guard attempt < options.retry.attempts else { throw D1RestoreError(.upload, "the PUT of the SQL file failed: \(error)") }
+            }
         }
-        guard (200..<300).contains(response.status) else {
-            let detail = String(decoding: response.body.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-            throw D1RestoreError(.upload, "the upload URL answered HTTP \(response.status): \(detail)")
+        guard let response, (200..<300).contains(response.status) else {
+            let detail = response.map { String(decoding: $0.body.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " ") } ?? ""
+            throw D1RestoreError(.upload, "the upload URL answered HTTP \(response?.status ?? 0): \(detail)")
         }
         let etag = response.headers["etag"]?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
         guard etag == file.md5 else {

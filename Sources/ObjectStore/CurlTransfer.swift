@@ -60,6 +60,10 @@ func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
             return 0
         }
     } else if transfer.collected.count < 16 * 1024 * 1024 {
+        if transfer.collected.isEmpty, let length = transfer.headers["content-length"].flatMap(Int.init), length > 0 {
+            // One allocation of the announced size, not a doubling series up to twice it.
+            transfer.collected.reserveCapacity(min(length, 16 * 1024 * 1024 + 1))
+        }
         transfer.collected.append(contentsOf: bytes)
     }
     return size * count

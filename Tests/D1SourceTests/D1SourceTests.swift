@@ -128,6 +128,24 @@ struct D1SourceTests {
         #expect(source.requestCount < 100, "\(source.requestCount) requests")
     }
 
+    @Test("wide rows: the first page is cut by bytes and the table goes on after it, exactly")
+    func wideRows() throws {
+        let served = try Served("wide") { db in
+            try db.execute("""
+                CREATE TABLE w(id INTEGER PRIMARY KEY, body BLOB, note TEXT);
+                WITH RECURSIVE i(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM i WHERE v < 60)
+                    INSERT INTO w(body, note) SELECT randomblob(20000), 'row ' || v FROM i;
+                CREATE TABLE n(x); INSERT INTO n VALUES (1);
+                """)
+        }
+        defer { served.finish() }
+        let (restored, summary, source) = try served.dumpAndRestore()
+        #expect(summary.rows == 61)
+        #expect(try DatabaseComparison.differences(served.reference, restored, options: comparison()) == [])
+        // 60 rows of 20 KB pass the first page's 96 KiB: the rest of the table needs its own request.
+        #expect(source.requestCount > 5)
+    }
+
     @Test("plain JSON loses an integer above 2^53; the SQL-side encoding does not")
     func jsonPrecision() throws {
         let exact: Int64 = 9_007_199_254_740_993
