@@ -179,13 +179,13 @@ package final class D1Source: RowSource {
 
     private func width(_ table: TableSpec) -> Int { keyColumns(table).count + valueColumns(table).count }
 
-    /// The first page of a table with a one-column key, cut where the running total of its
-    /// values' lengths passes `firstPageBytes` (always at least one row); other tables take
-    /// `firstPageRows` rows.
+    /// The first page of a rowid table, cut where the running total of its values' lengths
+    /// passes `firstPageBytes` (always at least one row); WITHOUT ROWID tables (whose keys may
+    /// compare under a collation) take `firstPageRows` rows.
     private func firstPageQuery(_ table: TableSpec) -> String {
         let keys = keyColumns(table)
         let plain = pageQuery(table, after: nil, limit: options.firstPageRows)
-        guard keys.count == 1, let order = plain.range(of: " ORDER BY ", options: .backwards) else { return plain }
+        guard keys.count == 1, !table.withoutRowid, let order = plain.range(of: " ORDER BY ", options: .backwards) else { return plain }
         let key = keys[0]
         let name = "main.\(SQLIdentifier.quote(table.name))"
         let size = valueColumns(table).map { "coalesce(length(CAST(\($0) AS BLOB)),0)" }.joined(separator: "+")

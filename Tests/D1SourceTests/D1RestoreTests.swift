@@ -187,6 +187,31 @@ struct D1RestoreTests {
         #expect(try DatabaseComparison.differences(small, try other.imported(), options: comparison()) == [])
     }
 
+    @Test("an age-encrypted backup imports with --identity; without it, the decode stage says why")
+    func encrypted() throws {
+        let target = try Target("age")
+        defer { target.finish() }
+        let store = target.dir.file("store")
+        let key = target.dir.file("key.txt")
+        #expect(try ProcessRunner.run(["age-keygen", "-o", key]).status == 0)
+        let recipient = try ProcessRunner.run(["age-keygen", "-y", key]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let source = target.dir.file("source.db")
+        try TrickyDatabases.all.first { $0.name == "texts" }?.build(try TestDatabase(source))
+        let backup = try ProcessRunner.run([Fixtures.backstreamBinary, "backup", source, "--store", store, "--encrypt-to", recipient,
+                                            "--compression", "zstd", "--json"])
+        #expect(backup.status == 0, "\(backup.stderrText)")
+        let arguments = [Fixtures.backstreamBinary, "restore", "latest", "--store", store, "--into", "d1:///app"]
+
+        let locked = try ProcessRunner.run(arguments, environment: target.emulator.environment())
+        #expect(locked.status != 0)
+        #expect(locked.stderrText.contains("decode stage"), "\(locked.stderrText)")
+        #expect(try TestDatabase(try target.imported()).strings("SELECT CAST(count(*) AS TEXT) FROM sqlite_schema") == ["0"])
+
+        let opened = try ProcessRunner.run(arguments + ["--identity", key], environment: target.emulator.environment())
+        #expect(opened.status == 0, "\(opened.stderrText)")
+        #expect(try DatabaseComparison.differences(source, try target.imported(), options: comparison()) == [])
+    }
+
     @Test("a database that is not empty is refused without --force; with it, the bookmark and the rollback command come first, and work")
     func nonEmptyTarget() throws {
         let target = try Target("force") { db in try db.execute("CREATE TABLE existing(x); INSERT INTO existing VALUES ('kept');") }
