@@ -38,8 +38,11 @@ let package = Package(
         ]),
         // age v1 (age-encryption.org/v1) framing over swift-crypto's primitives.
         .target(name: "Encryption", dependencies: ["ChunkIO", "Support", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "D1Source", dependencies: ["ObjectStore", "SQLiteAccess", "SQLiteDump", "Support"]),
-        .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support"]),
+        // Crypto: the MD5 D1's import API asks for before an upload.
+        .target(name: "D1Source", dependencies: [
+            "ObjectStore", "SQLiteAccess", "SQLiteDump", "Support", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "D1Source", "Support"]),
         .target(name: "BackupServer", dependencies: [
             "Backup", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,7 +4,12 @@
 Serves the v4 endpoints a backup tool uses, under /accounts/{account}/d1/database: list (with
 the `name` filter and page/per_page), /{id}/query and /{id}/raw (one statement, statements joined
 by ';', or a `batch`; each request runs as one transaction), /{id}/time_travel/bookmark and
-/{id}/export (polling; refuses virtual tables, as the real endpoint does). Every answer is the
+/{id}/export (polling; refuses virtual tables, as the real endpoint does), /{id}/import (init →
+PUT of the file to its upload URL, checked against the MD5 given at init → ingest → poll; the
+file runs in one transaction, so a failed import leaves the database as it was, under D1's
+refusals: no BEGIN/COMMIT/SAVEPOINT, no PRAGMA but defer_foreign_keys and foreign_keys, no
+ANALYZE or sqlite_stat1 writes, no `_cf_*` writes, statements ≤ 100,000 bytes) and
+/{id}/time_travel/restore (to the bookmark an import started from). Every answer is the
 v4 envelope. Values come back as JSON numbers where SQLite has numbers, so integers above 2^53
 really lose precision, as they do on Cloudflare.
 
@@ -52,6 +57,9 @@ class State:
         self.limited = 0
         self.writes = {}  # database name -> write counter (the bookmark)
         self.exports = {}
+        self.uploads = {}  # filename -> md5 hex of the uploaded bytes
+        self.imports = {}  # at_bookmark -> {"thread", "outcome", "polled"}
+        self.snapshots = {}  # (database name, bookmark) -> snapshot path
         self.drop_at = {int(k) for k in args.drop_at.split(",") if k} if args.drop_at else set()
 
     def databases(self):
@@ -183,6 +191,49 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.handle_api("POST")
 
+    def do_PUT(self):
+        """The presigned upload URL of an import (no bearer token, as on R2): streams the body to
+        a file and answers its MD5 as the ETag; refuses a body whose MD5 is not the one init named."""
+        state = self.server.state
+        filename = os.path.basename(urlparse(self.path).path)
+        expected = state.uploads.get(filename)
+        if not self.path.startswith("/uploads/") or expected is None:
+            return self.send_xml(404, "NoSuchUpload", "no import was initialised for this URL")
+        length = int(self.headers.get("Content-Length") or 0)
+        digest = hashlib.md5()
+        path = os.path.join(state.folder, "uploads", filename)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".part", "wb") as out:
+            left = length
+            while left > 0:
+                piece = self.rfile.read(min(left, 1 << 20))
+                if not piece:
+                    break
+                out.write(piece)
+                digest.update(piece)
+                left -= len(piece)
+        if left > 0:
+            os.unlink(path + ".part")
+            self.close_connection = True
+            return
+        if digest.hexdigest() != expected:
+            os.unlink(path + ".part")
+            return self.send_xml(400, "BadDigest", "The MD5 of the body is not the etag given at init")
+        os.replace(path + ".part", path)
+        self.send_response(200)
+        self.send_header("ETag", '"%s"' % expected)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def send_xml(self, status, code, message):
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code><Message>%s</Message></Error>"
+                % (code, message)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def send_json(self, status, payload, headers=None, cut=False):
         body = json.dumps(payload).encode()
         self.send_response(status)
@@ -259,7 +310,9 @@ class Handler(BaseHTTPRequestHandler):
         action = rest[1:]
         if action == ["time_travel", "bookmark"] and method == "GET":
             return {"bookmark": state.bookmark(name)}, {}, False
-        if method != "POST" or action not in (["query"], ["raw"], ["export"]):
+        if action == ["time_travel", "restore"] and method == "POST":
+            return self.restore(state, name, (query.get("bookmark") or [""])[0]), {}, False
+        if method != "POST" or action not in (["query"], ["raw"], ["export"], ["import"]):
             raise ApiError(404, 7000, "No route for that URI")
         try:
             body = json.loads(raw_body or b"{}")
@@ -267,6 +320,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, 7400, "The request is malformed: body is not JSON")
         if action == ["export"]:
             return self.export(state, name, body), {}, False
+        if action == ["import"]:
+            return self.import_(state, rest[0], name, body), {}, False
         if isinstance(body.get("batch"), list):
             queries = body["batch"]
         elif "sql" in body:
@@ -330,6 +385,149 @@ class Handler(BaseHTTPRequestHandler):
         return {"success": True, "type": "export", "at_bookmark": bookmark, "status": "complete",
                 "messages": [], "result": {"filename": name + ".sql",
                                            "signed_url": "http://%s/exports/%s.sql" % (host, name)}}
+
+    def import_(self, state, ident, name, body):
+        """init → upload_url; ingest → starts the import (status active); poll → active, then
+        complete or error. One import answer per call, as the SDK's DatabaseImportResponse."""
+        action = body.get("action")
+        etag = body.get("etag")
+        if action in ("init", "ingest") and not (isinstance(etag, str) and len(etag) == 32
+                                                 and all(c in "0123456789abcdef" for c in etag)):
+            raise ApiError(400, 7400, "The request is malformed: etag must be the md5 hex of the file")
+        if action == "init":
+            filename = "%s-%s.sql" % (ident, etag)
+            with state.lock:
+                state.uploads[filename] = etag
+            host = self.headers.get("Host", "127.0.0.1")
+            return {"success": True, "type": "import", "filename": filename,
+                    "upload_url": "http://%s/uploads/%s" % (host, filename)}
+        if action == "ingest":
+            filename = body.get("filename")
+            path = os.path.join(state.folder, "uploads", os.path.basename(filename or ""))
+            if state.uploads.get(filename) != etag or not os.path.isfile(path):
+                raise ApiError(400, 7400, "The request is malformed: no upload of %s with that etag" % filename)
+            at = state.bookmark(name)
+            snapshot = os.path.join(state.folder, "snapshots", "%s-%s.sqlite3" % (name, at))
+            os.makedirs(os.path.dirname(snapshot), exist_ok=True)
+            source = state.connect(name)
+            target = sqlite3.connect(snapshot)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+            job = {"outcome": None, "polled": 0}
+            job["thread"] = threading.Thread(target=self.ingest, args=(state, name, path, job), daemon=True)
+            with state.lock:
+                state.imports[at] = job
+                state.snapshots[(name, at)] = snapshot
+            job["thread"].start()
+            return {"success": True, "type": "import", "at_bookmark": at, "status": "active",
+                    "messages": ["Uploaded %s, ingesting" % filename]}
+        if action == "poll":
+            at = body.get("current_bookmark")
+            job = state.imports.get(at)
+            if job is None:
+                raise ApiError(400, 7400, "The request is malformed: no import at bookmark %s" % at)
+            job["polled"] += 1
+            if job["polled"] > 1:
+                job["thread"].join(5)
+            outcome = job["outcome"]
+            if job["polled"] == 1 or outcome is None:
+                return {"success": True, "type": "import", "at_bookmark": at, "status": "active",
+                        "messages": ["Importing"]}
+            if "error" in outcome:
+                return {"success": False, "type": "import", "at_bookmark": at, "status": "error",
+                        "error": outcome["error"], "messages": []}
+            return {"success": True, "type": "import", "at_bookmark": at, "status": "complete", "messages": [],
+                    "result": outcome}
+        raise ApiError(400, 7400, "The request is malformed: action must be init, ingest or poll")
+
+    @staticmethod
+    def ingest(state, name, path, job):
+        """Runs the uploaded file in one transaction under D1's refusals; rolls back on failure."""
+        conn = state.connect(name)
+        started, count, statement = time.time(), 0, ""
+        before = conn.total_changes
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.set_authorizer(d1_authorizer)
+            with open(path, encoding="utf-8") as f:
+                for statement in file_statements(f):
+                    if len(statement.encode()) > MAX_STATEMENT_BYTES:
+                        raise sqlite3.DataError("statement too long: SQLITE_TOOBIG")
+                    conn.execute(statement)
+                    count += 1
+            conn.set_authorizer(None)
+            conn.execute("COMMIT")
+            changes = conn.total_changes - before
+            if count:
+                # DDL moves the bookmark too, though total_changes does not count it.
+                state.wrote(name)
+            size = os.path.getsize(os.path.join(state.folder, name + ".sqlite3"))
+            duration = (time.time() - started) * 1000
+            job["outcome"] = {"final_bookmark": state.bookmark(name), "num_queries": count,
+                              "meta": {"changed_db": changes > 0, "changes": changes, "duration": duration,
+                                       "rows_read": 0, "rows_written": changes, "size_after": size,
+                                       "served_by_primary": True, "served_by_region": "WEUR",
+                                       "timings": {"sql_duration_ms": duration}}}
+        except (sqlite3.Error, UnicodeDecodeError) as e:
+            conn.set_authorizer(None)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            code = "SQLITE_AUTH" if "not authorized" in str(e) else "SQLITE_ERROR"
+            job["outcome"] = {"error": "Statement %d failed: %s: %s (%s)" % (count + 1, e, code, statement.strip()[:80])}
+        finally:
+            conn.close()
+
+    def restore(self, state, name, bookmark):
+        """Time Travel restore, to a bookmark an import started from (the emulator keeps no other history)."""
+        snapshot = state.snapshots.get((name, bookmark))
+        if snapshot is None:
+            raise ApiError(400, 7400, "The request is malformed: the emulator can restore only to a bookmark an import started from")
+        previous = state.bookmark(name)
+        source = sqlite3.connect(snapshot)
+        target = sqlite3.connect(os.path.join(state.folder, name + ".sqlite3"))
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        state.wrote(name)
+        return {"bookmark": state.bookmark(name), "previous_bookmark": previous,
+                "message": "Restored database %s to bookmark %s" % (name, bookmark)}
+
+
+def d1_authorizer(action, arg1, arg2, _db, _trigger):
+    if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT, sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_ATTACH):
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA:
+        # Reads are allowed (virtual table constructors read page_size, for one).
+        pragma = (arg1 or "").lower()
+        allowed = pragma == "defer_foreign_keys" or arg2 is None
+        return sqlite3.SQLITE_OK if allowed else sqlite3.SQLITE_DENY
+    if action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE,
+                  sqlite3.SQLITE_DROP_TABLE):
+        table = (arg1 or "").lower()
+        if table.startswith("_cf_") or table in ("sqlite_stat1", "sqlite_stat4"):
+            return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def file_statements(f):
+    """The statements of a SQL file, one at a time (comments go with the statement they precede)."""
+    current = ""
+    for line in f:
+        pieces = line.split(";")
+        for i, piece in enumerate(pieces):
+            current += piece
+            if i < len(pieces) - 1:
+                current += ";"
+                if sqlite3.complete_statement(current):
+                    yield current
+                    current = ""
+    if any(line.strip() and not line.lstrip().startswith("--") for line in current.splitlines()):
+        yield current
 
 
 def main():

@@ -2,8 +2,9 @@ import Foundation
 import ObjectStore
 
 /// The few D1 HTTP calls a backup makes, over libcurl, with the API's envelope unwrapped and
-/// 429 / 5xx / dropped connections retried with backoff (honouring `Retry-After`). Reads only,
-/// so a retried request can never apply twice. Not thread-safe: one per reading thread.
+/// 429 / 5xx / dropped connections retried with backoff (honouring `Retry-After`). A call that
+/// is not idempotent (an import's ingest) is retried only after a 429, which D1 answers before
+/// doing anything, so no request applies twice. Not thread-safe: one per reading thread.
 package final class D1Client {
     package struct Retry: Sendable {
         package var attempts = 8
@@ -28,7 +29,7 @@ package final class D1Client {
         }
     }
 
-    private var databasesURL: String { "\(location.baseURL)/accounts/\(percentEncoded(location.account))/d1/database" }
+    var databasesURL: String { "\(location.baseURL)/accounts/\(percentEncoded(location.account))/d1/database" }
 
     /// The database's id: `location.database` when it is one, else the id of the database so named.
     package func resolveDatabaseID() throws -> String {
@@ -76,7 +77,7 @@ package final class D1Client {
     }
 
     /// One call with retries; returns the envelope of a successful answer.
-    func call(_ method: String, _ url: String, body: Data?, what: String) throws -> [String: Any] {
+    func call(_ method: String, _ url: String, body: Data?, what: String, idempotent: Bool = true) throws -> [String: Any] {
         var delay = retry.firstDelay
         var lastProblem = ""
         for attempt in 1...max(1, retry.attempts) {
@@ -87,10 +88,11 @@ package final class D1Client {
                 response = try send(method, url, body: body)
             } catch {
                 lastProblem = "\(error)"
+                guard idempotent else { break }
                 pause(&delay, retryAfter: nil)
                 continue
             }
-            if response.status == 429 || response.status >= 500 {
+            if response.status == 429 || (response.status >= 500 && idempotent) {
                 lastProblem = "HTTP \(response.status)\(Self.firstError(response.body).map { ": \($0)" } ?? "")"
                 pause(&delay, retryAfter: response.headers["retry-after"].flatMap { TimeInterval($0) })
                 continue
@@ -99,7 +101,7 @@ package final class D1Client {
             if response.body.count >= 16 << 20 {
                 throw D1Error(.tooLarge, "D1 answered more than 16 MiB for one request while \(what)")
             }
-            let envelope = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            let envelope = Self.parse(response.body)
             if response.status == 401 || response.status == 403 {
                 let cause = envelope.flatMap(Self.errorText) ?? "HTTP \(response.status)"
                 throw D1Error(.authentication, "D1 refused the API token (\(cause), HTTP \(response.status)); check CLOUDFLARE_API_TOKEN and that it may read D1 in account \(location.account)")
@@ -107,6 +109,7 @@ package final class D1Client {
             guard let envelope else {
                 // An answer cut inside its body (a dropped connection curl did not notice).
                 lastProblem = "HTTP \(response.status) with an answer that is not JSON"
+                guard idempotent else { break }
                 pause(&delay, retryAfter: nil)
                 continue
             }
@@ -117,7 +120,16 @@ package final class D1Client {
             }
             return envelope
         }
+        if !idempotent { throw D1Error(.unavailable, "D1 failed \(what), which is not retried: \(lastProblem)") }
         throw D1Error(.unavailable, "D1 kept failing \(what) after \(retry.attempts) tries: \(lastProblem)")
+    }
+
+    /// PUTs the open file `descriptor` (`size` bytes) to a presigned URL: no token goes there.
+    /// Returns the answer; the caller judges it (a retry needs the file rewound first).
+    func upload(_ url: String, file descriptor: Int32, size: Int) throws -> HTTPResponse {
+        requestCount += 1
+        let request = HTTPRequest(method: "PUT", url: url, headers: [("Content-Type", "application/sql")])
+        return try handle.performUploading(request, file: descriptor, size: size, connectTimeout: 15, stallTimeout: 60, service: "D1 upload")
     }
 
     private func send(_ method: String, _ url: String, body: Data?) throws -> HTTPResponse {
@@ -145,10 +157,21 @@ package final class D1Client {
     }
 
     static func firstError(_ body: [UInt8]) -> String? {
-        ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]).flatMap(errorText)
+        parse(body).flatMap(errorText)
     }
 
-    private func percentEncoded(_ text: String) -> String {
+    /// The JSON object `body` holds, parsed in place: an answer is a few MiB, and a `Data` copy
+    /// of it would be one more while the parser makes its own.
+    static func parse(_ body: [UInt8]) -> [String: Any]? {
+        body.withUnsafeBytes { buffer -> [String: Any]? in
+            guard let base = buffer.baseAddress else { return nil }
+            // Read only, and gone before the closure returns.
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+    }
+
+    func percentEncoded(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text

@@ -22,6 +22,9 @@ package final class D1Source: RowSource {
         package var tablesPerBatch = 20
         /// Rows of each table fetched with the counts: a small database is read in that batch.
         package var firstPageRows = 100
+        /// ...and at most about this many bytes of them (by the values' lengths, counted in
+        /// SQL), so a batch of tables with wide rows stays a small answer.
+        package var firstPageBytes = 96 << 10
         /// Decoded first pages kept waiting for their table at most; past it a table's first
         /// page is fetched again when its turn comes, so many tables do not cost memory.
         package var prefetchBytes = 8 << 20
@@ -108,7 +111,7 @@ package final class D1Source: RowSource {
             for index in group {
                 let table = plan.tables[index]
                 statements.append("SELECT count(*) FROM main.\(SQLIdentifier.quote(table.name))")
-                statements.append(pageQuery(table, after: nil, limit: options.firstPageRows))
+                statements.append(firstPageQuery(table))
             }
             let answers: [[[Any]]]
             do {
@@ -122,8 +125,13 @@ package final class D1Source: RowSource {
             }
             for (offset, index) in group.enumerated() {
                 let table = plan.tables[index]
-                plan.tables[index].rowCount = Self.integer(answers[offset * 2])
-                let page = try D1Page(rows: answers[offset * 2 + 1], width: width(table), limit: options.firstPageRows)
+                let count = Self.integer(answers[offset * 2])
+                plan.tables[index].rowCount = count
+                // Fewer rows than the table has and the limit allows: cut by the byte bound, so
+                // the page is not the last (its limit is its own row count).
+                let rows = answers[offset * 2 + 1]
+                let cut = Int64(rows.count) < min(count, Int64(options.firstPageRows))
+                let page = try D1Page(rows: rows, width: width(table), limit: cut ? rows.count : options.firstPageRows)
                 let cost = page.arenaBytes + page.rowCount * page.width * MemoryLayout<D1Encoding.Cell>.stride
                 if prefetched + cost <= options.prefetchBytes {
                     firstPages[table.name] = page
@@ -171,6 +179,22 @@ package final class D1Source: RowSource {
 
     private func width(_ table: TableSpec) -> Int { keyColumns(table).count + valueColumns(table).count }
 
+    /// The first page of a rowid table, cut where the running total of its values' lengths
+    /// passes `firstPageBytes` (always at least one row); WITHOUT ROWID tables (whose keys may
+    /// compare under a collation) take `firstPageRows` rows.
+    private func firstPageQuery(_ table: TableSpec) -> String {
+        let keys = keyColumns(table)
+        let plain = pageQuery(table, after: nil, limit: options.firstPageRows)
+        guard keys.count == 1, !table.withoutRowid, let order = plain.range(of: " ORDER BY ", options: .backwards) else { return plain }
+        let key = keys[0]
+        let name = "main.\(SQLIdentifier.quote(table.name))"
+        let size = valueColumns(table).map { "coalesce(length(CAST(\($0) AS BLOB)),0)" }.joined(separator: "+")
+        let sized = "SELECT \(key) AS k, \(size.isEmpty ? "0" : size) AS z FROM \(name) ORDER BY \(key) LIMIT \(options.firstPageRows)"
+        let last = "SELECT max(k) FROM (SELECT k, sum(z) OVER (ORDER BY k) AS s FROM (\(sized))) WHERE s <= \(options.firstPageBytes)"
+        return String(plain[..<order.lowerBound]) + " WHERE \(key) <= coalesce((\(last)), (SELECT min(\(key)) FROM \(name)))"
+            + String(plain[order.lowerBound...])
+    }
+
     /// A page in key order after `after` (literals of the last key read). A table with no
     /// usable key (every rowid alias shadowed by a column) is read whole, with no limit.
     private func pageQuery(_ table: TableSpec, after: [String]?, limit: Int) -> String {
@@ -193,6 +217,15 @@ package final class D1Source: RowSource {
             let page = try first ?? D1Page(rows: try client.raw(database: databaseID, [pageQuery(table, after: nil, limit: 0)])[0],
                                            width: width(table), limit: nil)
             return D1Rows(first: page, keyCount: 0, columnCount: valueColumns(table).count, fetch: nil)
+        }
+        // Each table starts again from `pageRows`, fewer when its first page shows wide rows: a
+        // narrow table before it may have grown the page to thousands of rows, which would make
+        // a wide table's answer huge. Pages grow from there as the answers allow.
+        if let first, first.rowCount > 0 {
+            let rowBytes = max(1, (first.arenaBytes + first.rowCount * first.width * 8) / first.rowCount)
+            pageRows = max(1, min(options.pageRows, options.targetAnswerBytes / rowBytes))
+        } else {
+            pageRows = max(1, options.pageRows)
         }
         return D1Rows(first: first, keyCount: keys, columnCount: valueColumns(table).count) { [unowned self] after in
             try self.fetchPage(table, after: after)

@@ -47,8 +47,10 @@ package final class CurlHandle {
 
     /// Performs one request. HTTP errors come back as a response; transport failures throw.
     func perform(_ request: HTTPRequest, body: UnsafeRawBufferPointer, stream: BodyStream? = nil,
+                 file: (descriptor: Int32, size: Int)? = nil,
                  connectTimeout: TimeInterval, stallTimeout: TimeInterval, store: String, key: String?) throws -> HTTPResponse {
         let transfer = Transfer(body: body, stream: stream)
+        transfer.file = file?.descriptor ?? -1
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
         // Expect: 100-continue would cost a round trip per part; the server answers errors anyway.
@@ -76,13 +78,16 @@ package final class CurlHandle {
             backstream_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
             if request.method != "DELETE" || body.count > 0 {
                 backstream_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
-                backstream_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
+                backstream_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(file?.size ?? body.count))
                 backstream_curl_setopt_read(handle, curlRead)
                 backstream_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
             }
         }
         let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
         if let failure = stream?.failure { throw failure }
+        if transfer.fileFailure != 0 {
+            throw ObjectStoreError(.localFailure, store: store, key: key, cause: "cannot read the upload: \(String(cString: strerror(transfer.fileFailure)))")
+        }
         guard code == CURLE_OK else { throw transportError(code, store: store, key: key) }
         guard transfer.headersComplete else {
             throw ObjectStoreError(.connectionLost, store: store, key: key, cause: "the answer broke off inside its headers")
@@ -97,6 +102,14 @@ package final class CurlHandle {
     package func performCollecting(_ request: HTTPRequest, body: UnsafeRawBufferPointer, connectTimeout: TimeInterval,
                                    stallTimeout: TimeInterval, service: String) throws -> HTTPResponse {
         try perform(request, body: body, connectTimeout: connectTimeout, stallTimeout: stallTimeout, store: service, key: nil)
+    }
+
+    /// Sends `size` bytes of the open file `descriptor` (from its current offset) as the body,
+    /// read as curl sends them, so an upload of any size holds no more than curl's buffer.
+    package func performUploading(_ request: HTTPRequest, file descriptor: Int32, size: Int, connectTimeout: TimeInterval,
+                                  stallTimeout: TimeInterval, service: String) throws -> HTTPResponse {
+        try perform(request, body: UnsafeRawBufferPointer(start: nil, count: 0), file: (descriptor, size),
+                    connectTimeout: connectTimeout, stallTimeout: stallTimeout, store: service, key: nil)
     }
 
     private func transportError(_ code: CURLcode, store: String, key: String?) -> ObjectStoreError {

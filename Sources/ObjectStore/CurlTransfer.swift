@@ -1,3 +1,4 @@
+import CCurl
 import ChunkIO
 import Foundation
 
@@ -9,6 +10,9 @@ final class Transfer {
     var headers: [String: String] = [:]
     var collected: [UInt8] = []
     let stream: BodyStream?
+    /// A file the body is read from instead of `body` (an upload too large to hold in memory).
+    var file: Int32 = -1
+    var fileFailure: Int32 = 0
     /// The blank line that ends a header block arrived. libcurl reports success for an answer
     /// cut off inside its headers, which would otherwise read as an empty 200.
     var headersComplete = false
@@ -25,6 +29,14 @@ func curlRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
                       _ context: UnsafeMutableRawPointer?) -> Int {
     guard let buffer, let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    if transfer.file >= 0 {
+        let n = read(transfer.file, buffer, size * count)
+        guard n >= 0 else {
+            transfer.fileFailure = errno
+            return Int(CURL_READFUNC_ABORT)
+        }
+        return n
+    }
     let n = min(size * count, transfer.body.count - transfer.offset)
     if n > 0, let base = transfer.body.baseAddress {
         UnsafeMutableRawPointer(buffer).copyMemory(from: base + transfer.offset, byteCount: n)
@@ -48,6 +60,10 @@ func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
             return 0
         }
     } else if transfer.collected.count < 16 * 1024 * 1024 {
+        if transfer.collected.isEmpty, let length = transfer.headers["content-length"].flatMap(Int.init), length > 0 {
+            // One allocation of the announced size, not a doubling series up to twice it.
+            transfer.collected.reserveCapacity(min(length, 16 * 1024 * 1024 + 1))
+        }
         transfer.collected.append(contentsOf: bytes)
     }
     return size * count

@@ -168,22 +168,21 @@ package final class ScriptLoader: ChunkSink {
         if !final && pending.count < retryAt { return }
         retryAt = 0
         while true {
-            skipWhitespace()
+            line += pending.skipWhitespace()
             if pending.isEmpty { return }
             let p = pending.readPointer.assumingMemoryBound(to: UInt8.self)
             let n = pending.count
-            if n >= 2 && p[0] == UInt8(ascii: "-") && p[1] == UInt8(ascii: "-") {
-                guard let newline = memchr(p, 0x0A, n) else {
-                    if !final { waitForMore(); return }
-                    record(comment: String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self))
-                    pending.consume(n)
-                    continue
-                }
-                let length = UnsafeRawPointer(newline) - UnsafeRawPointer(p)
+            switch StatementScanner.commentLine(p, n, final: final) {
+            case .incomplete:
+                waitForMore()
+                return
+            case .line(let length, let consumed):
                 record(comment: String(decoding: UnsafeRawBufferPointer(start: p, count: length), as: UTF8.self))
-                pending.consume(length + 1)
-                line += 1
+                pending.consume(consumed)
+                if consumed > length { line += 1 }
                 continue
+            case .notComment:
+                break
             }
             if n >= 12 && memcmp(p, InsertParser.insertInto, 12) == 0 {
                 switch try insert(p, n) {

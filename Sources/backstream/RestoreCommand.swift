@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import ChunkIO
+import D1Source
 import Foundation
 import Support
 
@@ -22,15 +23,22 @@ struct RestoreCommand: ParsableCommand {
               backstream restore backups/database-2024-01-15-02-00-00.sql.gz --into copy.db --force
               backstream restore latest --stdout > d1.sql   # for wrangler d1 execute --file
               backstream restore manual/plain.sql.gz --into copy.db --allow-foreign   # a sqlite3 .dump
+              backstream restore latest --into d1://ACCOUNT_ID/DATABASE   # through D1's import API
+
+            Into d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN), the backup is decoded \
+            and rewritten for D1 (no transaction or header pragmas) into a temporary file, then \
+            imported: D1 runs it as one unit and rolls a failed import back. A D1 database that \
+            holds tables is refused unless --force; a forced restore first prints the bookmark \
+            and the command that rolls D1 back to it.
             """)
 
     @Argument(help: "A backup key, its file name, or `latest`.")
     var key = "latest"
 
-    @Option(help: "Database file to restore into.")
+    @Option(help: "Database file to restore into, or d1://ACCOUNT_ID/DATABASE.")
     var into: String?
 
-    @Flag(help: "Replace an existing database at --into.")
+    @Flag(help: "Replace an existing database at --into (for d1://, import into a database that is not empty).")
     var force = false
 
     @Flag(help: "Write the SQL to standard output instead.")
@@ -47,9 +55,13 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard (into != nil) != stdout else { throw ValidationError("give exactly one of --into DB or --stdout") }
+        if let into, D1Location.matches(into), allowForeign {
+            throw ValidationError("--allow-foreign does not apply to a d1:// target: only Backstream backups are converted for D1")
+        }
     }
 
     func run() throws {
+        if let into, D1Location.matches(into) { return try restoreIntoD1(into) }
         let cancellation = Cancellation()
         let signals = Terminal.installSignalHandlers(cancellation)
         defer { signals.forEach { $0.cancel() } }
@@ -73,6 +85,28 @@ struct RestoreCommand: ParsableCommand {
             printLine(report.json.rendered)
         } else {
             printLine("restored \(report.key) into \(into): \(report.rows) rows, \(report.tables.count) tables, integrity ok, in \(String(format: "%.2f", report.seconds)) s")
+            for note in report.notes { printLine("  note: \(note)") }
+        }
+    }
+}
+
+extension RestoreCommand {
+    private func restoreIntoD1(_ target: String) throws {
+        let report = try reportingErrors {
+            defer { Terminal.clearProgress() }
+            let location = try D1Location(target)
+            let identities = try identityOptions.identities()
+            let destination = try storeOptions.destination()
+            let entry = try destination.resolveKey(key)
+            let progress = Terminal.transferProgress("restoring: downloaded", total: entry.info.size)
+            return try D1RestoreJob.restore(entry, from: destination, into: location, force: force, progress: progress,
+                                            identities: identities, announce: { Terminal.status("backstream: \($0)\n") })
+        }
+        if json {
+            printLine(report.json.rendered)
+        } else {
+            printLine("restored \(report.key) into \(report.target): \(report.statements) statements imported by D1 in \(report.queries) queries, "
+                      + "bookmark \(report.finalBookmark), in \(String(format: "%.2f", report.seconds)) s")
             for note in report.notes { printLine("  note: \(note)") }
         }
     }

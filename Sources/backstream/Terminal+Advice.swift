@@ -1,5 +1,6 @@
 import Backup
 import ChunkIO
+import D1Source
 import Encryption
 
 /// What the CLI adds to a library error: the next step, in terms of this CLI's commands and
@@ -14,6 +15,9 @@ extension Terminal {
 
     static func advice(for error: any Error) -> String? {
         if let error = error as? EncryptionError { return advice(for: error) }
+        if let error = error as? D1RestoreError, error.refusedNonEmpty {
+            return "pass --force to import into it anyway (the bookmark to roll it back to is printed first)"
+        }
         guard let error = error as? BackupError else { return nil }
         switch error.code {
         case .noBackups: return "run `backstream backup` first or check --store"

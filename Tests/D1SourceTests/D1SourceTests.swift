@@ -117,6 +117,35 @@ struct D1SourceTests {
         #expect(try DatabaseComparison.differences(small.reference, smallRestored, options: comparison()) == [])
     }
 
+    @Test("300 tables arrive value by value, counted and read in batches")
+    func threeHundredTables() throws {
+        let served = try Served("300", build: { try manyTables($0) })
+        defer { served.finish() }
+        let (restored, summary, source) = try served.dumpAndRestore()
+        #expect(summary.tables == 300 && summary.rows == 600)
+        #expect(try DatabaseComparison.differences(served.reference, restored, options: comparison()) == [])
+        // Counts and first pages go 20 tables to a request: far fewer requests than tables.
+        #expect(source.requestCount < 100, "\(source.requestCount) requests")
+    }
+
+    @Test("wide rows: the first page is cut by bytes and the table goes on after it, exactly")
+    func wideRows() throws {
+        let served = try Served("wide") { db in
+            try db.execute("""
+                CREATE TABLE w(id INTEGER PRIMARY KEY, body BLOB, note TEXT);
+                WITH RECURSIVE i(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM i WHERE v < 60)
+                    INSERT INTO w(body, note) SELECT randomblob(20000), 'row ' || v FROM i;
+                CREATE TABLE n(x); INSERT INTO n VALUES (1);
+                """)
+        }
+        defer { served.finish() }
+        let (restored, summary, source) = try served.dumpAndRestore()
+        #expect(summary.rows == 61)
+        #expect(try DatabaseComparison.differences(served.reference, restored, options: comparison()) == [])
+        // 60 rows of 20 KB pass the first page's 96 KiB: the rest of the table needs its own request.
+        #expect(source.requestCount > 5)
+    }
+
     @Test("plain JSON loses an integer above 2^53; the SQL-side encoding does not")
     func jsonPrecision() throws {
         let exact: Int64 = 9_007_199_254_740_993
