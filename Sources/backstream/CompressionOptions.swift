@@ -9,7 +9,7 @@ struct CompressionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("gzip (readable by gunzip), zstd (faster; readable by zstd -d) or none.", valueName: "gzip|zstd|none"))
     var compression: CompressionMethod?
 
-    @Option(help: "Compression level: gzip 1 (fastest) to 12 (smallest), default 4 (libdeflate's 4 is as small as gzip -6), and chunks that are mostly hex-encoded BLOBs always use level 1; zstd 1 to 19, default 3.")
+    @Option(help: "Compression level: gzip 1 (fastest) to 12 (smallest), default 4 (libdeflate's 4 is as small as gzip -6), and chunks that are mostly hex-encoded BLOBs always use level 1; zstd 1 to 19, default 2 (with long-distance matching, smaller than zstd -3 and under half its CPU).")
     var level: Int?
 
     @Option(help: "Compression threads (default: one per core).")

@@ -57,7 +57,7 @@ struct ZstdTests {
             }
         }
         #expect(try CompressionMethod.gzip.checkedLevel(nil) == 4)
-        #expect(try CompressionMethod.zstd.checkedLevel(nil) == 3)
+        #expect(try CompressionMethod.zstd.checkedLevel(nil) == 2)
         #expect(throws: CompressionError.self) { try CompressionMethod.gzip.checkedLevel(13) }
     }
 
