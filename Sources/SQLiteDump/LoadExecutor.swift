@@ -28,8 +28,10 @@ final class LoadExecutor: @unchecked Sendable {
         self.name = name
         // A fresh private file that the caller discards on failure: no journal, no syncs (the
         // restore syncs the finished file before renaming it into place). The sorter that builds
-        // indexes after the data gets a helper thread; its memory stays within the cache bound.
-        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-6144; PRAGMA threads=1;")
+        // indexes after the data gets a helper thread, and each of its two threads sorts up to a
+        // cache's worth: with a 6 MiB cache a 2 GB restore from S3 peaked at 66.5 MiB of RSS
+        // there; 3 MiB keeps it at 52 MiB and built the portal indexes no slower.
+        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-3072; PRAGMA threads=1;")
         try connection.harden()
         sqlite3_progress_handler(connection.handle, 10_000, { context in
             guard let context else { return 0 }
