@@ -132,7 +132,15 @@ package enum RestoreJob {
             // without adding to the memory bound. Decryption (when the object is age) runs on the
             // download's thread, before the hand-over.
             let input = BackupEncryption.decrypting(ThreadedSink(downstream: decoding, depth: 2), entry: entry, identities: identities)
-            try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
+            do {
+                try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
+            } catch let error as DumpError where error.code == .invalidScript {
+                // A flipped byte inside a zstd frame reaches the parser before the frame's checksum
+                // (at its end) is read: before blaming the SQL, decode the whole object once more,
+                // and report the damage when that is what it is.
+                try checkPayload(entry, from: destination, identities: identities)
+                throw error
+            }
             header = loader.header
             report.rows = loader.rowsInserted
             report.complete = loader.trailer != nil
@@ -194,6 +202,13 @@ package enum RestoreJob {
         if !source.integrityOK && checks.integrity == ["ok"] {
             report.notes.append("the source failed integrity_check at backup time; the restored database passes it")
         }
+    }
+
+    /// Downloads and decodes (and decrypts) the object to its end, discarding the SQL: throws
+    /// the decoding stage's error when the object is damaged.
+    static func checkPayload(_ entry: BackupEntry, from destination: BackupDestination, identities: [AgeIdentity]) throws {
+        let input = BackupEncryption.decrypting(decoder(for: entry, downstream: DiscardSink()), entry: entry, identities: identities)
+        try destination.store.get(key: entry.info.key, into: input)
     }
 
     /// The decoder for the object's compression, handing plain SQL to `downstream`: gzip, or
