@@ -1,7 +1,7 @@
 import ChunkIO
 
 /// How one chunk becomes one independently decodable frame of a compressed format (a gzip
-/// member, a zstd frame): concatenated frames are one valid stream, so `ParallelCompressorSink`
+/// member): concatenated frames are one valid stream, so `ParallelCompressorSink`
 /// can encode chunks on several threads and only their order is shared. A new format adds a
 /// codec; the threads, ordering, pools and failure handling stay in the sink.
 ///

@@ -6,7 +6,7 @@ import CZstd
 /// content checksum when it has one; a stream that ends inside a frame is reported as truncated.
 package final class ZstdDecoder: ChunkSink {
     /// Frames needing a larger window are refused, so the 64 MiB bound holds for any object:
-    /// 8 MiB is what `zstd -19` uses, and Backstream's own frames (one chunk each) need far less.
+    /// 8 MiB is what `zstd -19` uses, and Backstream's own frame has a 2 MiB window.
     package static let windowLogMax: Int32 = 23
 
     private let output: DecodedOutput
