@@ -94,9 +94,7 @@ package enum RestoreJob {
                                   identities: [AgeIdentity] = []) throws -> RestoreReport {
         let frame = ScriptFrameSink(downstream: sink, name: entry.info.key, accepts: allowForeign ? .anyScript : .backstream)
         let crc = CRC32Sink(downstream: frame)
-        let head = decoder(for: entry, downstream: crc)
-        let input = BackupEncryption.decrypting(head, entry: entry, identities: identities)
-        try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
+        try fetchSQL(entry, from: destination, identities: identities, into: crc, progress: progress)
         var report = RestoreReport(key: entry.info.key)
         report.actualCRC32 = crc.value
         report.sqlBytes = crc.bytes
@@ -204,11 +202,17 @@ package enum RestoreJob {
         }
     }
 
-    /// Downloads and decodes (and decrypts) the object to its end, discarding the SQL: throws
-    /// the decoding stage's error when the object is damaged.
+    /// Downloads the object and hands its plain SQL (decrypted, decoded) to `downstream`.
+    static func fetchSQL(_ entry: BackupEntry, from destination: BackupDestination, identities: [AgeIdentity],
+                         into downstream: ChunkSink, progress: ProgressSink.Report? = nil) throws {
+        let input = BackupEncryption.decrypting(decoder(for: entry, downstream: downstream), entry: entry, identities: identities)
+        try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
+    }
+
+    /// Decodes the whole object, discarding the SQL: throws the decoding stage's error when
+    /// the object is damaged.
     static func checkPayload(_ entry: BackupEntry, from destination: BackupDestination, identities: [AgeIdentity]) throws {
-        let input = BackupEncryption.decrypting(decoder(for: entry, downstream: DiscardSink()), entry: entry, identities: identities)
-        try destination.store.get(key: entry.info.key, into: input)
+        try fetchSQL(entry, from: destination, identities: identities, into: DiscardSink())
     }
 
     /// The decoder for the object's compression, handing plain SQL to `downstream`: gzip, or
