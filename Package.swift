@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -43,19 +46,26 @@ let package = Package(
             "ObjectStore", "SQLiteAccess", "SQLiteDump", "Support", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Backup", dependencies: ["SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "D1Source", "Support"]),
+        // Many databases, several replicas: the TOML fleet file, leases in the store, due-order policy.
+        .target(name: "Fleet", dependencies: [
+            "Backup", "Compression", "Encryption", "ObjectStore", "D1Source", "SQLiteDump", "Support",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         .target(name: "BackupServer", dependencies: [
-            "Backup", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
+            "Backup", "Fleet", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], resources: [
             // The admin page's templates, embedded in the binary (no resource bundle to ship).
             .embedInCode("Resources/admin.html"), .embedInCode("Resources/signin.html"), .embedInCode("Resources/list.html"),
             .embedInCode("Resources/signin.js"), .embedInCode("Resources/list.js"),
         ]),
         .executableTarget(name: "backstream", dependencies: [
-            "Backup", "BackupServer", "D1Source", "SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support",
+            "Backup", "BackupServer", "Fleet", "D1Source", "SQLiteAccess", "SQLiteDump", "Compression", "Encryption", "ChunkIO", "ObjectStore", "Support",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -72,8 +82,9 @@ let package = Package(
         .testTarget(name: "BackstreamCLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "D1SourceTests", dependencies: ["D1Source", "Backup", "SQLiteDump", "ChunkIO", "Support", "TestSupport"],
                     exclude: ["sdk_check.py"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Backup", "ObjectStore", "Support", "TestSupport"]),
         .testTarget(name: "BackupServerTests", dependencies: [
-            "BackupServer", "Backup", "Support", "TestSupport",
+            "BackupServer", "Backup", "Fleet", "Support", "TestSupport",
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

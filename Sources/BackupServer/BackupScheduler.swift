@@ -1,4 +1,5 @@
 import Backup
+import Fleet
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import Backup
 import Compression
 import Encryption
+import Fleet
 import Foundation
 
 /// Everything `backstream serve` needs; built from flags plus the environment.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import BackupServer
 import D1Source
+import Fleet
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {

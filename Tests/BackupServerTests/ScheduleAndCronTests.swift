@@ -1,5 +1,6 @@
 import Backup
 import BackupServer
+import Fleet
 import Foundation
 import Testing
 import TestSupport

@@ -1,4 +1,4 @@
-import BackupServer
+import Fleet
 import Foundation
 import Testing
 
