@@ -18,6 +18,17 @@ enum DatabaseDiscovery {
         return paths.sorted()
     }
 
+    /// `path` with glob(3)'s special characters escaped, to anchor a relative pattern in a
+    /// folder whose name may contain `[` or `*`.
+    static func escapedForGlob(_ path: String) -> String {
+        var escaped = ""
+        for character in path {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
     /// Regular files directly in `folder` whose header is SQLite's, sorted. Throws when the
     /// folder cannot be listed.
     static func sqliteFiles(in folder: String) throws -> [String] {

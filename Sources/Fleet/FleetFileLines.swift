@@ -53,7 +53,8 @@ struct FleetFileLines {
         if let key, section == .top, let number = headers[Section(name: key, index: nil)] ?? headers[Section(name: key, index: 0)] {
             return number
         }
-        return headers[section]
+        // An entry written inline (`database = [{ path = "a.db" }]`) has no header: its array's line.
+        return headers[section] ?? (section == .top ? nil : line(of: section.name, in: .top))
     }
 
     /// `name` of `[name]` or `[[name]]`, quotes and spaces removed (`[ "leases" ]` is `leases`).

@@ -109,7 +109,8 @@ struct FleetFileLoader {
             }
             found = [(explicitName ?? DatabaseDiscovery.name(ofFile: path), path, explicitName == nil)]
         case "glob":
-            found = DatabaseDiscovery.glob(absolute(spec)).map { (DatabaseDiscovery.name(ofFile: $0), $0, true) }
+            let pattern = spec.hasPrefix("/") ? spec : DatabaseDiscovery.escapedForGlob(baseDirectory) + "/" + spec
+            found = DatabaseDiscovery.glob(pattern).map { (DatabaseDiscovery.name(ofFile: $0), $0, true) }
             if found.isEmpty { warn(entry, kind, "glob \"\(spec)\" matched no file") }
         case "folder":
             let folder = absolute(spec)

@@ -61,24 +61,23 @@ final class FleetTable {
     }
 
     func strings(_ key: String) throws(FleetConfigurationError) -> [String]? {
-        guard let value = table[key] else { return nil }
-        guard let array = value.array else { throw wrongType(key, value, "an array of strings") }
-        var result: [String] = []
-        for element in array {
-            guard let text = element.string else { throw wrongType(key, element, "an array of strings") }
-            result.append(text)
-        }
-        return result
+        try elements(key, "an array of strings") { $0.string }
     }
 
     /// The sub-tables of an array of tables such as `[[database]]`.
     func tables(_ key: String) throws(FleetConfigurationError) -> [TOMLTable] {
-        guard let value = table[key] else { return [] }
-        guard let array = value.array else { throw wrongType(key, value, "[[\(key)]] tables") }
-        var result: [TOMLTable] = []
+        try elements(key, "[[\(key)]] tables") { $0.table } ?? []
+    }
+
+    /// An array's elements, each converted; a non-array or an element `convert` refuses is a wrong type.
+    private func elements<Element>(_ key: String, _ expected: String,
+                                   _ convert: (any TOMLValueConvertible) -> Element?) throws(FleetConfigurationError) -> [Element]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array else { throw wrongType(key, value, expected) }
+        var result: [Element] = []
         for element in array {
-            guard let entry = element.table else { throw wrongType(key, element, "[[\(key)]] tables") }
-            result.append(entry)
+            guard let converted = convert(element) else { throw wrongType(key, element, expected) }
+            result.append(converted)
         }
         return result
     }

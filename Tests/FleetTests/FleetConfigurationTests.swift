@@ -205,6 +205,7 @@ struct FleetConfigurationTests {
         Refusal(label: "no source", text: ok + "[[database]]\nname = \"lonely\"\n", line: 3, reason: "[[database]] #2 needs exactly one of path, glob, folder or d1; found none"),
         Refusal(label: "two sources", text: "[[database]]\npath = \"portal.db\"\nglob = \"tenants/*.db\"\n", line: 3, reason: "found path and glob"),
         Refusal(label: "missing path", text: "[[database]]\n\npath = \"gone.db\"\n", line: 3, reason: "path \"gone.db\": no such file (DIR/gone.db)"),
+        Refusal(label: "an inline entry", text: "keep_last = 1\ndatabase = [{ path = \"gone.db\" }]\n", line: 2, reason: "path \"gone.db\": no such file"),
         Refusal(label: "path that is a folder", text: "[[database]]\npath = \"more\"\n", line: 2, reason: "is a folder; write folder ="),
         Refusal(label: "missing folder", text: "[[database]]\nfolder = \"gone\"\n", line: 2, reason: "no such folder"),
         Refusal(label: "prefix on a glob", text: "[[database]]\nglob = \"tenants/*.db\"\nprefix = \"t/\"\n", line: 3, reason: "prefix is only for path and d1 entries"),
@@ -286,6 +287,19 @@ struct FleetConfigurationTests {
         #expect { try FleetConfiguration.load(path: dir.file("missing.toml"), environment: [:]) } throws: { error in
             (error as? FleetConfigurationError)?.code == .cannotRead
         }
+    }
+
+    @Test("a relative glob is anchored at the file's folder, even one named with glob characters")
+    func globInOddFolder() throws {
+        let dir = try TemporaryDirectory("fleet-glob")
+        defer { dir.remove() }
+        let base = dir.file("odd [1]*?")
+        try FileManager.default.createDirectory(atPath: "\(base)/t", withIntermediateDirectories: true)
+        try Self.makeDatabase("\(base)/t/a.db")
+        try Self.makeDatabase(dir.file("odd 1.db"))
+        let config = try FleetConfiguration.parse("store = \"store\"\n[[database]]\nglob = \"t/*.db\"\n", fileName: "f.toml",
+                                                  baseDirectory: base, environment: [:])
+        #expect(config.databases.map(\.source) == ["\(base)/t/a.db"])
     }
 
     @Test("a 500-database glob loads quickly")
