@@ -20,14 +20,14 @@ struct FleetFileLoader {
     static let sourceKeys = ["path", "glob", "folder", "d1"]
 
     /// A store spec resolved: the shared store and the spec's own prefix ("" when it has none).
-    private var stores: [String: (store: any ObjectStore, prefix: String)] = [:]
+    var stores: [String: (store: any ObjectStore, prefix: String)] = [:]
     /// One instance per store, whatever spec named it (`s3://b/x/` and `s3://b/y/` share one).
-    private var storesByName: [String: any ObjectStore] = [:]
+    var storesByName: [String: any ObjectStore] = [:]
     private var schedules: [String: CronSchedule] = [:]
     private var recipients: [String: AgeRecipient] = [:]
-    private var warnings: [String] = []
+    var warnings: [String] = []
     /// Name → where it was defined, for the duplicate message.
-    private var seen: [String: (line: Int?, origin: String)] = [:]
+    var seen: [String: (line: Int?, origin: String)] = [:]
 
     init(file: String, baseDirectory: String, environment: [String: String]) {
         self.file = file
@@ -97,6 +97,28 @@ struct FleetFileLoader {
             }
         }
 
+        let found = try sources(of: entry, kind: kind, spec: spec, explicitName: explicitName)
+        let prefix = try explicitPrefix.map { (given) throws(FleetConfigurationError) in
+            try normalized(given, entry.error(.invalidValue, "prefix", "prefix must not be empty or start with /"))
+        }
+        var result: [FleetDatabase] = []
+        result.reserveCapacity(found.count)
+        for (name, source, derived) in found {
+            try claim(name, source: source, derived: derived, entry: entry, kind: kind)
+            var database = template
+            database.name = name
+            database.source = source
+            database.destination = BackupDestination(store: template.destination.store,
+                                                     prefix: prefix ?? template.destination.prefix + name + "/")
+            result.append(database)
+        }
+        return result
+    }
+
+    /// What the entry's one source key stands for: a name (`derived` when taken from the file)
+    /// and a source per database.
+    private mutating func sources(of entry: FleetTable, kind: String, spec: String,
+                                  explicitName: String?) throws(FleetConfigurationError) -> [(name: String, source: String, derived: Bool)] {
         var found: [(name: String, source: String, derived: Bool)] = []
         switch kind {
         case "path":
@@ -134,22 +156,7 @@ struct FleetFileLoader {
             }
             found = [(explicitName, spec, false)]
         }
-
-        let prefix = try explicitPrefix.map { (given) throws(FleetConfigurationError) in
-            try normalized(given, entry.error(.invalidValue, "prefix", "prefix must not be empty or start with /"))
-        }
-        var result: [FleetDatabase] = []
-        result.reserveCapacity(found.count)
-        for (name, source, derived) in found {
-            try claim(name, source: source, derived: derived, entry: entry, kind: kind)
-            var database = template
-            database.name = name
-            database.source = source
-            database.destination = BackupDestination(store: template.destination.store,
-                                                     prefix: prefix ?? template.destination.prefix + name + "/")
-            result.append(database)
-        }
-        return result
+        return found
     }
 
     /// Records `name`, refusing an invalid one and a second use.
@@ -238,83 +245,15 @@ struct FleetFileLoader {
         }
     }
 
-    // MARK: Stores
-
-    /// The entry's store with the prefix its databases go under (`backups/` when the spec has none).
-    private mutating func baseDestination(_ entry: FleetTable) throws(FleetConfigurationError) -> BackupDestination {
-        let owner = entry.owner(of: "store")
-        let resolved = try store(owner, try owner?.string("store"))
-        let prefix = resolved.prefix.isEmpty ? BackupDestination.defaultPrefix : resolved.prefix
-        return BackupDestination(store: resolved.store, prefix: prefix)
-    }
-
-    private mutating func leaseStore(top: FleetTable, lines: FleetFileLines) throws(FleetConfigurationError) -> BackupDestination {
-        var leases = top
-        if let table = try top.subtable("leases") {
-            leases = FleetTable(table: table, section: .init(name: "leases", index: nil), lines: lines, file: file)
-            try leases.checkKeys(["store", "prefix"])
-        }
-        let own = leases.section == top.section ? nil : try leases.string("store")
-        let resolved = own != nil ? try store(leases, own) : try store(top.owner(of: "store"), try top.string("store"))
-        var prefix = own != nil && !resolved.prefix.isEmpty ? resolved.prefix : FleetConfiguration.defaultLeasePrefix
-        if leases.section != top.section, let given = try leases.string("prefix") {
-            prefix = try normalized(given, leases.error(.invalidValue, "prefix", "the lease prefix must not be empty or start with /"))
-        }
-        return BackupDestination(store: resolved.store, prefix: prefix)
-    }
-
-    /// Resolves a store spec once (nil: `BACKSTREAM_STORE`, else the current folder, as the CLI
-    /// does); a relative folder is relative to the file's folder.
-    private mutating func store(_ owner: FleetTable?, _ spec: String?) throws(FleetConfigurationError) -> (store: any ObjectStore, prefix: String) {
-        let key: String
-        if let spec {
-            key = spec.contains("://") || spec.isEmpty ? spec : absolute(spec)
-        } else {
-            key = environment["BACKSTREAM_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "."
-        }
-        if let known = stores[key] { return known }
-        do {
-            var (store, prefix) = try StoreLocation.parse(key, environment: environment)
-            if let shared = storesByName[store.displayName] { store = shared } else { storesByName[store.displayName] = store }
-            if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
-            stores[key] = (store, prefix)
-            return (store, prefix)
-        } catch {
-            let reason = "store \"\(spec ?? key)\": \(error)"
-            throw owner?.error(.invalidValue, "store", reason) ?? FleetConfigurationError(.invalidValue, file: file, line: nil, reason: reason)
-        }
-    }
-
-    /// Refuses two databases, or a database and the leases, whose prefixes in one store nest:
-    /// a prune of one would list (and could delete) the other's objects.
-    private func checkPrefixes(_ databases: [FleetDatabase], leases: BackupDestination, leaseLine: Int?) throws(FleetConfigurationError) {
-        var byStore: [String: [(prefix: String, name: String?)]] = [:]
-        for database in databases {
-            byStore[database.destination.store.displayName, default: []].append((database.destination.prefix, database.name))
-        }
-        byStore[leases.store.displayName, default: []].append((leases.prefix, nil))
-        for (store, unsorted) in byStore {
-            let prefixes = unsorted.sorted { ($0.prefix, $0.name ?? "") < ($1.prefix, $1.name ?? "") }
-            for (a, b) in zip(prefixes, prefixes.dropFirst()) where b.prefix.hasPrefix(a.prefix) {
-                let describe = { (item: (prefix: String, name: String?)) in item.name.map { "database \"\($0)\" (\(item.prefix))" } ?? "the leases (\(item.prefix))" }
-                // The later of the two definitions, or the lease prefix's line.
-                let database = [a.name, b.name].compactMap { $0.flatMap { seen[$0]?.line } }.max()
-                let line = a.name == nil || b.name == nil ? leaseLine ?? database : database
-                throw FleetConfigurationError(.invalidValue, file: file, line: line,
-                                              reason: "in \(store), \(describe(a)) and \(describe(b)) overlap: give each database a prefix of its own, outside the lease prefix")
-            }
-        }
-    }
-
     // MARK: Helpers
 
-    private func absolute(_ path: String) -> String {
+    func absolute(_ path: String) -> String {
         let joined = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
         return (joined as NSString).standardizingPath
     }
 
     /// A prefix as keys use it: ending in `/`, not empty, not starting with `/`.
-    private func normalized(_ prefix: String, _ failure: @autoclosure () -> FleetConfigurationError) throws(FleetConfigurationError) -> String {
+    func normalized(_ prefix: String, _ failure: @autoclosure () -> FleetConfigurationError) throws(FleetConfigurationError) -> String {
         guard !prefix.isEmpty, !prefix.hasPrefix("/") else { throw failure() }
         return prefix.hasSuffix("/") ? prefix : prefix + "/"
     }
