@@ -161,6 +161,18 @@ struct FleetConfigurationTests {
         #expect(second.destination.prefix == "custom/second/")
     }
 
+    @Test("a [leases] store's own prefix is where leases go when [leases] sets none")
+    func leaseStorePrefix() throws {
+        let dir = try Self.makeFleetFolder()
+        defer { dir.remove() }
+        let environment = ["AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let text = "store = \"s3://data-bucket\"\n[leases]\nstore = \"s3://lease-bucket/locks\"\n" + Self.ok
+        let config = try Self.parse(text, in: dir, environment: environment)
+        #expect(config.leaseStore.store.displayName == "s3://lease-bucket" && config.leaseStore.prefix == "locks/")
+        #expect(config.databases.first?.destination.store.displayName == "s3://data-bucket")
+        #expect(config.databases.first?.destination.prefix == "backups/portal/")
+    }
+
     /// A refusal: the file (with `DIR` standing for a folder from `makeFleetFolder`), the line
     /// the error must name (nil: none) and words its reason must contain.
     struct Refusal: CustomTestStringConvertible, Sendable {
