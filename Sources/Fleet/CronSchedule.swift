@@ -136,6 +136,10 @@ package struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
                 guard let s = Int(parts[1]), s > 0, parts[1].allSatisfy(\.isASCII) else {
                     throw fail("step '\(parts[1])' must be a positive number")
                 }
+                // `*/61` in the minute field would silently mean "minute 0 only": a typo, refused.
+                guard s <= field.range.count else {
+                    throw fail("step \(s) is larger than the field's \(field.range.count) values")
+                }
                 step = s
             }
             let base = parts[0]

@@ -101,6 +101,7 @@ struct CronScheduleTests {
         ("0 2 * 13 *", "month", "13 is out of range 1-12"),
         ("0 2 * * 8", "day-of-week", "8 is out of range 0-7"),
         ("*/0 * * * *", "minute", "step '0' must be a positive number"),
+        ("*/61 * * * *", "minute", "step 61 is larger than the field's 60 values"),
         ("0 5-2 * * *", "hour", "runs backwards"),
         ("a 2 * * *", "minute", "'a' is not a number"),
         ("0 2 1,,2 * *", "day-of-month", "empty list element"),
