@@ -53,7 +53,10 @@ extension S3Store {
 
     /// Completion can fail with HTTP 200 and an `<Error>` body; `request` turns that into an error,
     /// so a retryable one (InternalError) is retried like any other.
-    func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart]) throws {
+    /// Returns the completed object's ETag (nil when the answer had none).
+    @discardableResult
+    func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart],
+                                 condition: WriteCondition = .none) throws -> String? {
         let xml = "<CompleteMultipartUpload>"
             + parts.enumerated().map { number, part in
                 "<Part><PartNumber>\(number + 1)</PartNumber><ETag>\(S3XML.escape(part.etag))</ETag>"
@@ -61,15 +64,18 @@ extension S3Store {
             }.joined()
             + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
-        try configuration.retry.run { attempt in
+        let headers = [("Content-Type", "application/xml")] + (condition.header.map { [$0] } ?? [])
+        return try configuration.retry.run { attempt in
             do {
-                _ = try body.withUnsafeBytes { raw in
-                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)],
-                                headers: [("Content-Type", "application/xml")], body: raw)
+                let response = try body.withUnsafeBytes { raw in
+                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)], headers: headers, body: raw)
                 }
-            } catch let error as ObjectStoreError where attempt > 0 && error.serverCode == "NoSuchUpload" {
+                return S3XML(response.body).first("ETag") ?? response.headers["etag"]
+            } catch let error as ObjectStoreError
+                        where attempt > 0 && (error.serverCode == "NoSuchUpload" || error.code == .preconditionFailed) {
                 // An earlier attempt completed the upload but its answer was lost on the way back.
                 guard let info = try head(key: key), info.etag?.hasSuffix("-\(parts.count)\"") == true else { throw error }
+                return info.etag
             }
         }
     }

@@ -10,11 +10,13 @@ struct NoDeleteStore: ObjectStore {
     let base: DirectoryStore
     struct Refused: Error, CustomStringConvertible { var description: String { "AccessDenied: delete is not allowed" } }
     var displayName: String { base.displayName }
-    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
-        try base.put(key: key, bytes: bytes, metadata: metadata, contentType: contentType)
+    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
+             condition: WriteCondition) throws -> String? {
+        try base.put(key: key, bytes: bytes, metadata: metadata, contentType: contentType, condition: condition)
     }
-    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
-        try base.makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint)
+    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?,
+                    condition: WriteCondition) throws -> ObjectUpload {
+        try base.makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint, condition: condition)
     }
     func get(key: String, into sink: ChunkSink) throws { try base.get(key: key, into: sink) }
     func head(key: String) throws -> ObjectInfo? { try base.head(key: key) }
