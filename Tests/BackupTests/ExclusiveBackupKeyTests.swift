@@ -1,5 +1,4 @@
 import Backup
-import ChunkIO
 import Foundation
 import ObjectStore
 import Testing
@@ -77,17 +76,12 @@ struct ExclusiveBackupKeyTests {
 }
 
 /// A folder store that, on the first exclusive upload, first writes "other" at that key.
-final class PlantingStore: ObjectStore, @unchecked Sendable {
+final class PlantingStore: WrappedDirectoryStore, @unchecked Sendable {
     let base: DirectoryStore
     private let lock = NSLock()
     private var plantedKey: String?
     var planted: String? { lock.withLock { plantedKey } }
     init(base: DirectoryStore) { self.base = base }
-    var displayName: String { base.displayName }
-    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
-             condition: WriteCondition) throws -> String? {
-        try base.put(key: key, bytes: bytes, metadata: metadata, contentType: contentType, condition: condition)
-    }
     func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?,
                     condition: WriteCondition) throws -> ObjectUpload {
         let first = lock.withLock { () -> Bool in
@@ -97,8 +91,4 @@ final class PlantingStore: ObjectStore, @unchecked Sendable {
         if first { try base.put(key: key, bytes: Array("other".utf8), metadata: [:], contentType: "application/gzip") }
         return try base.makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint, condition: condition)
     }
-    func get(key: String, into sink: ChunkSink) throws { try base.get(key: key, into: sink) }
-    func head(key: String) throws -> ObjectInfo? { try base.head(key: key) }
-    func list(prefix: String) throws -> [ObjectInfo] { try base.list(prefix: prefix) }
-    func delete(keys: [String]) throws { try base.delete(keys: keys) }
 }
