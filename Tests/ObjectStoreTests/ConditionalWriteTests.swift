@@ -149,3 +149,27 @@ struct ConditionalWriteTests {
         #expect(!error.isRetryable)
     }
 }
+
+/// A conditional write whose answer is lost after the server stored it: the retry meets its
+/// own object (412) and recognises it by its exact ETag instead of reporting a refusal.
+/// (The same for CompleteMultipartUpload is not tested: moto answers a repeated completion
+/// with HTTP 500 and then completes it again, which S3 does not.)
+struct ConditionalWriteLostAnswerTests {
+    static let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: 0.01, maxDelay: 0.05)
+
+    @Test func lostAnswerOfAnExclusivePutIsOurs() throws {
+        let env = try S3TestEnvironment()
+        let counter = FaultCounter()
+        let proxy = try FaultProxy(upstream: env.endpoint) { method, _, _ in
+            method == "PUT" && counter.next("put") == 0 ? .truncate(bytes: 0) : .forward
+        }
+        defer { proxy.stop() }
+        let store = try env.store(endpoint: proxy.endpoint, retry: Self.fastRetry)
+        let bytes = testBytes(10_000, seed: 3)
+        let etag = try store.put(key: "lease.json", bytes: bytes, metadata: [:], contentType: "application/json", condition: .ifAbsent)
+        #expect(counter.count("put") == 2)
+        #expect(etag != nil)
+        #expect(try env.store().head(key: "lease.json")?.etag == etag)
+        #expect(try env.download("lease.json") == bytes)
+    }
+}
