@@ -5,7 +5,7 @@ package struct BackupError: Error, CustomStringConvertible, Sendable {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case noBackups, notFound, notABackup, targetExists, verificationFailed, invalidOption,
-                 targetIsSymbolicLink, unsafeLockFile, busy, cannotRead
+                 targetIsSymbolicLink, unsafeLockFile, busy, cannotRead, alreadyExists
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
@@ -28,6 +28,8 @@ package struct BackupError: Error, CustomStringConvertible, Sendable {
         package static let busy = Code(.busy)
         /// An input (a file, a pipe) could not be opened or read.
         package static let cannotRead = Code(.cannotRead)
+        /// The backup's key was already written (by another replica); nothing was overwritten.
+        package static let alreadyExists = Code(.alreadyExists)
     }
 
     package let code: Code
@@ -86,6 +88,11 @@ package struct BackupError: Error, CustomStringConvertible, Sendable {
         var error = BackupError(.busy, "another backup of \(database) is running (\(holder)); wait for it to finish and try again", path: database)
         error.holder = holder
         return error
+    }
+
+    package static func alreadyExists(store: String, key: String, cause: any Error) -> BackupError {
+        BackupError(.alreadyExists, "the backup \(key) in \(store) was already written, by another replica or run of the same "
+                    + "scheduled time; nothing was overwritten and this run stored nothing (\(cause))", key: key)
     }
 
     package static func cannotRead(_ path: String, reason: String) -> BackupError {

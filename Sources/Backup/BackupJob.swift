@@ -35,6 +35,10 @@ package struct BackupJob {
         /// Reads a source other than the local file (a D1 database); its final notes (the D1
         /// bookmark) join the object metadata.
         package var openSource: DumpJob.SourceOpener?
+        /// The date written into the key. nil: the start time, suffixed (`-1`, …) past keys
+        /// already there. A fleet passes the scheduled time, so every replica names a scheduled
+        /// run's backup alike and the store refuses all but the first (`.alreadyExists`).
+        package var keyDate: Date?
         package init() {}
     }
 
@@ -126,7 +130,49 @@ package struct BackupJob {
         }
     }
 
+    /// Every backup is written with `.ifAbsent`, so no backup ever replaces another. A key
+    /// taken between choosing it and storing it is a manual run's bad luck (another run in the
+    /// same second): it runs once more under the next free key. With `keyDate` the key is the
+    /// run's identity, so a taken key means the run was already done.
     private static func upload(databasePath: String, destination: BackupDestination, options: Options, started: Date) throws -> Outcome {
+        let encrypted = !options.recipients.isEmpty
+        if let keyDate = options.keyDate {
+            let key = BackupKey.make(prefix: destination.prefix, date: keyDate, compression: options.compression, encrypted: encrypted)
+            do {
+                return try upload(databasePath: databasePath, destination: destination, key: key, options: options, started: started)
+            } catch let taken as KeyTaken {
+                throw BackupError.alreadyExists(store: destination.store.displayName, key: key, cause: taken.refusal)
+            }
+        }
+        var attempt = 0
+        while true {
+            let key: String
+            do {
+                key = try uniqueKey(destination, date: started, compression: options.compression, encrypted: encrypted)
+            } catch {
+                throw StageError.named(uploadingStage, error)
+            }
+            do {
+                return try upload(databasePath: databasePath, destination: destination, key: key, options: options, started: started)
+            } catch let taken as KeyTaken {
+                attempt += 1
+                if attempt > 1 { throw StageError.named(uploadingStage, taken.refusal) }
+            }
+        }
+    }
+
+    /// The store refused the exclusive write of the backup: its key was taken meanwhile.
+    private struct KeyTaken: Error {
+        let refusal: any Error
+    }
+
+    private static func isRefusedWrite(_ error: any Error) -> Bool {
+        if let stage = error as? StageError { return isRefusedWrite(stage.underlying) }
+        return (error as? ObjectStoreError)?.code == .preconditionFailed
+    }
+
+    private static func upload(databasePath: String, destination: BackupDestination, key: String, options: Options,
+                               started: Date) throws -> Outcome {
         var dumpOptions = DumpOptions()
         dumpOptions.dialect = options.dialect
         dumpOptions.cancellation = options.cancellation
@@ -141,12 +187,6 @@ package struct BackupJob {
         }
 
         let store = destination.store
-        let key: String
-        do {
-            key = try uniqueKey(destination, date: started, compression: options.compression, encrypted: !options.recipients.isEmpty)
-        } catch {
-            throw StageError.named(uploadingStage, error)
-        }
         var metadata = [
             BackupMetadata.timestamp: BackupMetadata.iso8601(started),
             BackupMetadata.dialect: options.dialect.rawValue,
@@ -158,10 +198,10 @@ package struct BackupJob {
         let contentType = BackupKey.contentType(compression: options.compression, encrypted: !options.recipients.isEmpty)
         let sizeHint = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
         let upload: ChunkSink
+        let object: ObjectUpload
         do {
-            upload = StageSink(uploadingStage, downstream: try store.makeUpload(key: key, metadata: metadata, contentType: contentType,
-                                                                               sizeHint: sizeHint),
-                               cancellation: options.cancellation)
+            object = try store.makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint, condition: .ifAbsent)
+            upload = StageSink(uploadingStage, downstream: object, cancellation: options.cancellation)
         } catch {
             throw StageError.named(uploadingStage, error)
         }
@@ -184,6 +224,7 @@ package struct BackupJob {
         do {
             summary = try dumper.run(into: compressor)
         } catch {
+            if isRefusedWrite(error) { throw KeyTaken(refusal: error) }
             // The stages behind the dumper named their own failures; what is left is the dumper's.
             throw StageError.named(error is CompressionError ? compressingStage : readingStage, error)
         }
@@ -199,7 +240,8 @@ package struct BackupJob {
         // first set, and verify falls back to the dump's own trailer.
         if let rewritable = store as? MetadataReplacing {
             do {
-                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: contentType)
+                // Pinned to the object just stored: never rewrites another writer's object.
+                try rewritable.replaceMetadata(key: key, metadata: metadata, contentType: contentType, ifMatch: object.etag)
             } catch {
                 throw StageError.named(uploadingStage, error)
             }

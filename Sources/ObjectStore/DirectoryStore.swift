@@ -29,8 +29,10 @@ package struct DirectoryStore: ObjectStore {
 
     package var displayName: String { "folder \(root)" }
 
-    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
-        let upload = try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType)
+    @discardableResult
+    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
+                     condition: WriteCondition) throws -> String? {
+        let upload = try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType, condition: condition)
         do {
             try bytes.withUnsafeBytes { try upload.writeAll($0) }
         } catch {
@@ -38,19 +40,22 @@ package struct DirectoryStore: ObjectStore {
             throw error
         }
         try upload.finish()
+        return upload.etag
     }
 
-    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
-        try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType)
+    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?,
+                            condition: WriteCondition) throws -> ObjectUpload {
+        try makeDirectoryUpload(key: key, metadata: metadata, contentType: contentType, condition: condition)
     }
 
-    func makeDirectoryUpload(key: String, metadata: [String: String], contentType: String) throws -> DirectoryUpload {
+    func makeDirectoryUpload(key: String, metadata: [String: String], contentType: String,
+                             condition: WriteCondition = .none) throws -> DirectoryUpload {
         let name = try objectName(key)
         guard let chain = try openFolders(of: key, create: true) else { throw notFound(key, "its folder cannot be created") }
         try refuseLink(chain.last, name, key: key)
         let file = try AtomicFile(in: chain.last, name: name, store: displayName, key: key)
         return DirectoryUpload(store: self, key: key, folder: chain.last, name: name, file: file,
-                               metadata: metadata, contentType: contentType)
+                               metadata: metadata, contentType: contentType, condition: condition)
     }
 
     package func get(key: String, into sink: ChunkSink) throws {
@@ -94,7 +99,7 @@ package struct DirectoryStore: ObjectStore {
         switch kind {
         case .symlink: throw linkRefused(key, "it is a symbolic link")
         case .regular:
-            return ObjectInfo(key: key, size: Int(info.st_size), lastModified: Self.modified(info), etag: nil,
+            return ObjectInfo(key: key, size: Int(info.st_size), lastModified: Self.modified(info), etag: Self.etag(info),
                               metadata: try readSidecar(chain.last, name, key: key)?.metadata ?? [:])
         default: return nil
         }
@@ -105,7 +110,7 @@ package struct DirectoryStore: ObjectStore {
         var found: [ObjectInfo] = []
         try walk(prefix: prefix) { folder, name, key, info in
             guard key.hasPrefix(prefix), !name.hasSuffix(Self.sidecarSuffix), !Self.isTemporary(name) else { return }
-            found.append(ObjectInfo(key: key, size: Int(info.st_size), lastModified: Self.modified(info), etag: nil,
+            found.append(ObjectInfo(key: key, size: Int(info.st_size), lastModified: Self.modified(info), etag: Self.etag(info),
                                     metadata: try readSidecar(folder, name, key: key)?.metadata ?? [:]))
         }
         return found.sorted { $0.key < $1.key }

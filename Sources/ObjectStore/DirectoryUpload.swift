@@ -15,12 +15,15 @@ final class DirectoryUpload: FinalMetadataUpload, @unchecked Sendable {
     private let file: AtomicFile
     private let metadata: [String: String]
     private let contentType: String
+    private let condition: WriteCondition
     private let lock = NSLock()
+    /// The committed file's ETag, set by `finish`.
+    private var committed: String?
     private enum State { case open, finished, ended(Error) }
     private var state = State.open
 
     init(store: DirectoryStore, key: String, folder: Folder, name: String, file: AtomicFile,
-         metadata: [String: String], contentType: String) {
+         metadata: [String: String], contentType: String, condition: WriteCondition = .none) {
         self.store = store
         self.key = key
         self.folder = folder
@@ -28,7 +31,10 @@ final class DirectoryUpload: FinalMetadataUpload, @unchecked Sendable {
         self.file = file
         self.metadata = metadata
         self.contentType = contentType
+        self.condition = condition
     }
+
+    var etag: String? { lock.withLock { committed } }
 
     func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
@@ -55,14 +61,18 @@ final class DirectoryUpload: FinalMetadataUpload, @unchecked Sendable {
         try lock.withLock {
             try checkOpen()
             do {
-                try store.writeSidecar(in: folder, name: name, key: key, metadata: finalMetadata,
-                                       contentType: finalType ?? contentType)
-                do {
-                    try file.commit()
-                } catch {
-                    // Take back the metadata just written unless an older object still owns it.
-                    if folder.kind(of: name).0 != .regular { unlinkat(folder.fd, name + DirectoryStore.sidecarSuffix, 0) }
-                    throw error
+                // A condition is checked, and the object written, under the folder's lock.
+                committed = try store.withFolderLock(folder, key: key, exclusive: condition != .none) {
+                    try store.check(condition, folder: folder, name: name, key: key)
+                    try store.writeSidecar(in: folder, name: name, key: key, metadata: finalMetadata,
+                                           contentType: finalType ?? contentType)
+                    do {
+                        return DirectoryStore.etag(try file.commit(exclusive: condition == .ifAbsent))
+                    } catch {
+                        // Take back the metadata just written unless an older object still owns it.
+                        if folder.kind(of: name).0 != .regular { unlinkat(folder.fd, name + DirectoryStore.sidecarSuffix, 0) }
+                        throw error
+                    }
                 }
                 state = .finished
             } catch {

@@ -100,7 +100,10 @@ final class AtomicFile {
 
     /// fsync, rename over `name`, fsync the folder. On failure before the rename the
     /// temporary file is removed; a failure of the folder's fsync leaves the renamed file.
-    func commit() throws {
+    /// `exclusive` links instead of renaming, so an existing `name` is never replaced
+    /// (`.preconditionFailed`). Returns the file's `stat` as committed (its ETag).
+    @discardableResult
+    func commit(exclusive: Bool = false) throws -> stat {
         guard fd >= 0 else {
             throw ObjectStoreError(.aborted, store: store, key: key, cause: "the file was already closed")
         }
@@ -108,6 +111,8 @@ final class AtomicFile {
             discard()
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "fsync failed: \(errnoText(code))").at(.syncFile)
         }
+        var info = stat()
+        fstat(fd, &info)
         let closed = close(fd)
         let closeCode = errno
         fd = -1
@@ -115,7 +120,17 @@ final class AtomicFile {
             unlinkat(folder.fd, temporaryName, 0)
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "close failed: \(errnoText(closeCode))").at(.syncFile)
         }
-        if let code = Syscall.failure(of: { renameat(folder.fd, temporaryName, folder.fd, name) })?.errno {
+        if exclusive {
+            // link() fails with EEXIST instead of replacing; the temporary name is then dropped.
+            let linked = Syscall.failure(of: { linkat(folder.fd, temporaryName, folder.fd, name, 0) })?.errno
+            unlinkat(folder.fd, temporaryName, 0)
+            if linked == EEXIST {
+                throw ObjectStoreError(.preconditionFailed, store: store, key: key, cause: "the object already exists").at(.renameFile)
+            }
+            if let code = linked {
+                throw ObjectStoreError(.localFailure, store: store, key: key, cause: "link failed: \(errnoText(code))").at(.renameFile)
+            }
+        } else if let code = Syscall.failure(of: { renameat(folder.fd, temporaryName, folder.fd, name) })?.errno {
             unlinkat(folder.fd, temporaryName, 0)
             let hint = code == EISDIR || code == ENOTEMPTY || code == EEXIST ? "; a folder of that name is in the way" : ""
             throw ObjectStoreError(.localFailure, store: store, key: key, cause: "rename failed: \(errnoText(code))\(hint)")
@@ -127,6 +142,7 @@ final class AtomicFile {
                                    cause: "fsync of its folder failed after the rename: \(errnoText(code)); the object may not survive a crash")
                 .at(.syncFile)
         }
+        return info
     }
 
     /// Closes and removes the temporary file; safe to call more than once.

@@ -16,6 +16,7 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     private let key: String
     private let metadata: [String: String]
     private let contentType: String
+    private let condition: WriteCondition
     let partSize: Int
     private let workerCount: Int
     private let maxBuffers: Int
@@ -33,12 +34,16 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
     /// then only signals the failure and never waits for the finishing thread.
     private var ended = false
     private var bytesQueued = 0
+    /// The stored object's ETag, set by `finish`.
+    private(set) var etag: String?
 
-    init(store: S3Store, key: String, metadata: [String: String], contentType: String, partSize: Int) {
+    init(store: S3Store, key: String, metadata: [String: String], contentType: String,
+         condition: WriteCondition = .none, partSize: Int) {
         self.store = store
         self.key = key
         self.metadata = metadata
         self.contentType = contentType
+        self.condition = condition
         self.partSize = partSize
         workerCount = store.configuration.maxConcurrentParts
         maxBuffers = max(2, workerCount)
@@ -105,7 +110,8 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
             guard let uploadId else {
                 let body = current?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
                 do {
-                    try store.putObject(key: key, body: body, metadata: finalMetadata, contentType: finalType ?? contentType, handle: nil)
+                    etag = try store.putObject(key: key, body: body, metadata: finalMetadata, contentType: finalType ?? contentType,
+                                               condition: condition, handle: nil)
                 } catch {
                     throw ObjectStoreError.wrap(error, stage: .putObject, store: store.displayName, key: key)
                 }
@@ -126,7 +132,8 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
             }
             if let failure = lock.withLock({ failure }) { throw failure }
             do {
-                try store.completeMultipartUpload(key: key, uploadId: uploadId, parts: ordered)
+                // The condition is checked at completion, when the object would appear.
+                etag = try store.completeMultipartUpload(key: key, uploadId: uploadId, parts: ordered, condition: condition)
             } catch {
                 throw ObjectStoreError.wrap(error, stage: .completeMultipartUpload, store: store.displayName, key: key)
             }
@@ -135,8 +142,9 @@ final class MultipartUpload: FinalMetadataUpload, @unchecked Sendable {
             throw error
         }
         if changed {
-            try store.rewriteMetadata(key: key, size: bytesQueued, etag: nil, metadata: finalMetadata,
-                                      contentType: finalType ?? contentType)
+            // Pinned to the object just completed, so a copy never rewrites another writer's object.
+            etag = try store.rewriteMetadata(key: key, size: bytesQueued, etag: etag, metadata: finalMetadata,
+                                             contentType: finalType ?? contentType)
         }
     }
 

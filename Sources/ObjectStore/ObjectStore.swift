@@ -25,9 +25,15 @@ package struct ObjectInfo: Sendable, Equatable {
 package protocol ObjectStore: Sendable {
     /// Where the objects live, for messages (`s3://bucket`, `folder /abs/path`); never a secret.
     var displayName: String { get }
-    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws
-    /// A sink whose bytes become the object at `key` when `finish()` returns; `abort(_:)` leaves nothing.
-    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload
+    /// Stores `bytes` at `key` if `condition` holds (else `.preconditionFailed`, nothing
+    /// written); returns the new object's ETag, nil when the store cannot tell.
+    @discardableResult
+    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
+             condition: WriteCondition) throws -> String?
+    /// A sink whose bytes become the object at `key` when `finish()` returns, if `condition`
+    /// still holds then (else `finish()` throws `.preconditionFailed`); `abort(_:)` leaves nothing.
+    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?,
+                    condition: WriteCondition) throws -> ObjectUpload
     /// Streams the object into `sink` chunk by chunk, then calls `sink.finish()`.
     func get(key: String, into sink: ChunkSink) throws
     /// nil when there is no object at `key`.
@@ -38,9 +44,26 @@ package protocol ObjectStore: Sendable {
 }
 
 /// An object being written. Chunks may have any size; nothing is visible before `finish()`.
-package protocol ObjectUpload: ChunkSink {}
+package protocol ObjectUpload: ChunkSink {
+    /// The stored object's ETag once `finish()` returned; nil before, or when the store did not say.
+    var etag: String? { get }
+}
+
+extension ObjectUpload {
+    package var etag: String? { nil }
+}
 
 extension ObjectStore {
+    /// An unconditional write.
+    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
+        try put(key: key, bytes: bytes, metadata: metadata, contentType: contentType, condition: .none)
+    }
+
+    /// An unconditional upload.
+    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
+        try makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint, condition: .none)
+    }
+
     /// `list(prefix:)` with each object's metadata filled in (one `head` per object on S3).
     package func listWithMetadata(prefix: String) throws -> [ObjectInfo] {
         try list(prefix: prefix).compactMap { info in

@@ -5,7 +5,7 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         fileprivate enum Base: String, Hashable, Sendable {
             case wrongCredentials, accessDenied, noSuchBucket, notFound, unreachable, timeout,
                  connectionLost, serverError, invalidLocation, missingConfiguration, invalidArgument,
-                 localFailure, aborted, symlinkRefused, resumeMismatch
+                 localFailure, aborted, symlinkRefused, resumeMismatch, preconditionFailed
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
@@ -28,6 +28,8 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         package static let symlinkRefused = Code(.symlinkRefused)
         /// A resumed download's answer does not continue the bytes already delivered.
         package static let resumeMismatch = Code(.resumeMismatch)
+        /// A conditional write (`WriteCondition`) was refused: another writer got there first.
+        package static let preconditionFailed = Code(.preconditionFailed)
     }
 
     /// The step of a write that failed, so a failure at the end says which request it was.
@@ -138,6 +140,8 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
             return "\(target): \(cause)"
         case .aborted:
             return "the upload to \(target) was aborted (\(cause)); nothing was stored"
+        case .preconditionFailed:
+            return "another writer got there first: \(target) was created or changed by someone else (\(cause)); nothing was overwritten"
         case .symlinkRefused:
             return "refusing \(target): \(cause); a folder store never follows symbolic links, "
                 + "so nothing outside its folder is read or written; remove the link or point the store at the real folder"

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import Support
 
 /// One stored part, as CompleteMultipartUpload must name it.
 struct CompletedPart: Sendable {
@@ -53,7 +55,10 @@ extension S3Store {
 
     /// Completion can fail with HTTP 200 and an `<Error>` body; `request` turns that into an error,
     /// so a retryable one (InternalError) is retried like any other.
-    func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart]) throws {
+    /// Returns the completed object's ETag (nil when the answer had none).
+    @discardableResult
+    func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart],
+                                 condition: WriteCondition = .none) throws -> String? {
         let xml = "<CompleteMultipartUpload>"
             + parts.enumerated().map { number, part in
                 "<Part><PartNumber>\(number + 1)</PartNumber><ETag>\(S3XML.escape(part.etag))</ETag>"
@@ -61,17 +66,39 @@ extension S3Store {
             }.joined()
             + "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
-        try configuration.retry.run { attempt in
+        let headers = [("Content-Type", "application/xml")] + (condition.header.map { [$0] } ?? [])
+        return try configuration.retry.run { attempt in
             do {
-                _ = try body.withUnsafeBytes { raw in
-                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)],
-                                headers: [("Content-Type", "application/xml")], body: raw)
+                let response = try body.withUnsafeBytes { raw in
+                    try request("POST", key: key, query: [(name: "uploadId", value: uploadId)], headers: headers, body: raw)
                 }
+                return S3XML(response.body).first("ETag") ?? response.headers["etag"]
             } catch let error as ObjectStoreError where attempt > 0 && error.serverCode == "NoSuchUpload" {
                 // An earlier attempt completed the upload but its answer was lost on the way back.
                 guard let info = try head(key: key), info.etag?.hasSuffix("-\(parts.count)\"") == true else { throw error }
+                return info.etag
+            } catch let error as ObjectStoreError where attempt > 0 && error.code == .preconditionFailed {
+                // The same, for a conditional completion: the condition now fails against our own
+                // object, recognised by its exact ETag (another writer's has other parts).
+                guard let ours = Self.multipartETag(parts), let info = try head(key: key), info.etag == ours else { throw error }
+                return ours
             }
         }
+    }
+
+    /// The ETag S3 gives a completed multipart upload: the MD5 of the parts' binary MD5s, then
+    /// `-<parts>`; nil when a part's ETag is not a plain MD5 (SSE-KMS, other stores).
+    static func multipartETag(_ parts: [CompletedPart]) -> String? {
+        var digests: [UInt8] = []
+        for part in parts {
+            let hex = Array(part.etag.utf8.filter { $0 != UInt8(ascii: "\"") })
+            guard hex.count == 32 else { return nil }
+            for index in stride(from: 0, to: 32, by: 2) {
+                guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+                digests.append(byte)
+            }
+        }
+        return "\"\(Hex.encode(Insecure.MD5.hash(data: digests)))-\(parts.count)\""
     }
 
     /// Deletes the upload's parts. An upload that is already gone counts as aborted.

@@ -49,7 +49,9 @@ extension S3Store {
         case "AccessDenied", "Forbidden", "HTTP 403": kind = .accessDenied
         case "NoSuchBucket": kind = .noSuchBucket
         case "NoSuchKey", "NotFound", "NoSuchUpload": kind = .notFound
-        default: kind = .serverError
+        // 409 ConditionalRequestConflict: two conditional writes raced and this one lost.
+        case "PreconditionFailed", "ConditionalRequestConflict", "HTTP 412": kind = .preconditionFailed
+        default: kind = response.status == 412 ? .preconditionFailed : .serverError
         }
         return ObjectStoreError(kind, store: displayName, key: key, cause: cause, serverCode: xml.first("Code"),
                                 httpStatus: response.status)

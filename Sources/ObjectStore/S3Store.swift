@@ -1,5 +1,7 @@
 import ChunkIO
+import Crypto
 import Foundation
+import Support
 
 /// An S3-compatible bucket (AWS S3, Cloudflare R2, moto) over libcurl with path-style addressing.
 package final class S3Store: ObjectStore, @unchecked Sendable {
@@ -28,16 +30,19 @@ package final class S3Store: ObjectStore, @unchecked Sendable {
 
     // MARK: ObjectStore
 
-    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
+    @discardableResult
+    package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
+                     condition: WriteCondition) throws -> String? {
         try validate(key: key, metadata: metadata)
-        try bytes.withUnsafeBytes { body in
-            try putObject(key: key, body: body, metadata: metadata, contentType: contentType, handle: nil)
+        return try bytes.withUnsafeBytes { body in
+            try putObject(key: key, body: body, metadata: metadata, contentType: contentType, condition: condition, handle: nil)
         }
     }
 
-    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
+    package func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?,
+                            condition: WriteCondition) throws -> ObjectUpload {
         try validate(key: key, metadata: metadata)
-        return MultipartUpload(store: self, key: key, metadata: metadata, contentType: contentType,
+        return MultipartUpload(store: self, key: key, metadata: metadata, contentType: contentType, condition: condition,
                                partSize: MultipartUpload.partSize(sizeHint: sizeHint, defaultSize: configuration.defaultPartSize))
     }
 
@@ -71,7 +76,7 @@ package final class S3Store: ObjectStore, @unchecked Sendable {
                     let response = try request("GET", key: key, headers: headers, stream: stream)
                     // An answer without body bytes was not checked on the way in.
                     try stream.accept(status: response.status, headers: response.headers)
-                } catch let error as ObjectStoreError where error.serverCode == "PreconditionFailed" {
+                } catch let error as ObjectStoreError where error.code == .preconditionFailed {
                     throw ObjectStoreError(.resumeMismatch, store: displayName, key: key, cause: ObjectStoreError.objectReplaced,
                                            serverCode: error.serverCode, httpStatus: error.httpStatus)
                 }
@@ -162,12 +167,22 @@ package final class S3Store: ObjectStore, @unchecked Sendable {
 
     // MARK: Requests
 
+    /// Returns the stored object's ETag (nil when the answer had none).
     func putObject(key: String, body: UnsafeRawBufferPointer, metadata: [String: String], contentType: String,
-                   handle: CurlHandle?) throws {
-        let headers = [("Content-Type", contentType), ("Content-MD5", Self.md5Base64(body))]
-            + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
-        _ = try configuration.retry.run { _ in
-            try request("PUT", key: key, headers: headers, body: body, bodyIsBound: true, handle: handle)
+                   condition: WriteCondition = .none, handle: CurlHandle?) throws -> String? {
+        let md5 = Insecure.MD5.hash(data: body)
+        let headers = [("Content-Type", contentType), ("Content-MD5", Data(md5).base64EncodedString())]
+            + (condition.header.map { [$0] } ?? []) + metadata.map { ("x-amz-meta-\($0.key)", $0.value) }
+        return try configuration.retry.run { attempt in
+            do {
+                return try request("PUT", key: key, headers: headers, body: body, bodyIsBound: true, handle: handle).headers["etag"]
+            } catch let error as ObjectStoreError where attempt > 0 && error.code == .preconditionFailed {
+                // An earlier attempt stored these bytes but its answer was lost: the object's
+                // ETag is then their MD5 (a plain PutObject's ETag).
+                let ours = "\"\(Hex.encode(md5))\""
+                guard let info = try head(key: key), info.etag == ours else { throw error }
+                return ours
+            }
         }
     }
 

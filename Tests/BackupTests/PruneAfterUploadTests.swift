@@ -6,19 +6,9 @@ import Testing
 import TestSupport
 
 /// A real folder store whose deletes fail, as a bucket policy without s3:DeleteObject does.
-struct NoDeleteStore: ObjectStore {
+struct NoDeleteStore: WrappedDirectoryStore {
     let base: DirectoryStore
     struct Refused: Error, CustomStringConvertible { var description: String { "AccessDenied: delete is not allowed" } }
-    var displayName: String { base.displayName }
-    func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String) throws {
-        try base.put(key: key, bytes: bytes, metadata: metadata, contentType: contentType)
-    }
-    func makeUpload(key: String, metadata: [String: String], contentType: String, sizeHint: Int?) throws -> ObjectUpload {
-        try base.makeUpload(key: key, metadata: metadata, contentType: contentType, sizeHint: sizeHint)
-    }
-    func get(key: String, into sink: ChunkSink) throws { try base.get(key: key, into: sink) }
-    func head(key: String) throws -> ObjectInfo? { try base.head(key: key) }
-    func list(prefix: String) throws -> [ObjectInfo] { try base.list(prefix: prefix) }
     func delete(keys: [String]) throws { throw Refused() }
 }
 

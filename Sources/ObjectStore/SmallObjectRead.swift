@@ -1,0 +1,38 @@
+import ChunkIO
+
+extension ObjectStore {
+    /// The whole object at `key` in memory, for small objects (leases, markers): one larger
+    /// than `limit` bytes is refused (`.invalidArgument`) after `limit` bytes, so a huge
+    /// object planted at the key cannot exhaust memory. A missing one throws `.notFound`.
+    package func getBytes(key: String, limit: Int) throws -> [UInt8] {
+        let sink = BytesSink(limit: limit, store: displayName, key: key)
+        try get(key: key, into: sink)
+        return sink.bytes
+    }
+}
+
+/// Collects what a `get` delivers, up to a limit.
+private final class BytesSink: ChunkSink {
+    private(set) var bytes: [UInt8] = []
+    private let limit: Int
+    private let store: String
+    private let key: String
+
+    init(limit: Int, store: String, key: String) {
+        self.limit = limit
+        self.store = store
+        self.key = key
+    }
+
+    func write(_ chunk: Chunk) throws {
+        defer { chunk.recycle() }
+        guard bytes.count + chunk.count <= limit else {
+            throw ObjectStoreError(.invalidArgument, store: store, key: key,
+                                   cause: "the object is larger than the \(limit) bytes expected here")
+        }
+        bytes.append(contentsOf: chunk.bytes)
+    }
+
+    func finish() throws {}
+    func abort(_ error: Error) {}
+}
