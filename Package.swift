@@ -52,9 +52,10 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "BackupServer", dependencies: [
-            "Backup", "Fleet", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
+            "Backup", "Fleet", "D1Source", "SQLiteDump", "Compression", "Encryption", "ObjectStore", "ChunkIO", "Support",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -84,7 +85,7 @@ let package = Package(
                     exclude: ["sdk_check.py"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "Backup", "ObjectStore", "Support", "TestSupport"]),
         .testTarget(name: "BackupServerTests", dependencies: [
-            "BackupServer", "Backup", "Fleet", "Support", "TestSupport",
+            "BackupServer", "Backup", "Fleet", "ObjectStore", "Support", "TestSupport",
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -8,39 +8,21 @@ test exercises the page as a user would. It uses the system Chromium (no browser
 scripts/setup.sh --test installs it with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
 Exits 1 with "error" in the JSON when a step fails, 3 when Chromium is missing.
 """
-import json, os, shutil, sys, time
+import json, os, sys
 
 from playwright.sync_api import sync_playwright
 
+from browser_page import TIMEOUT, chromium_path, launch, wait
+
 base, token, store, work = sys.argv[1:5]
-browser_path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-if not browser_path:
-    print("CHROMIUM NOT INSTALLED: install the `chromium` Debian package (scripts/test.sh does)", file=sys.stderr)
-    sys.exit(3)
+chromium_path()
 downloads = os.path.join(work, "downloads")
 os.makedirs(downloads, exist_ok=True)
-TIMEOUT = 30_000  # ms; the machine running the tests may be loaded
-
-
-def wait(page, expression, what):
-    """The value of `expression` once truthy. Polled by hand rather than wait_for_function, because
-    signing in/out reloads the page and a destroyed context must mean "try again", not fail."""
-    deadline = time.time() + TIMEOUT / 1000
-    while time.time() < deadline:
-        try:
-            value = page.evaluate(expression)
-            if value:
-                return value
-        except Exception:
-            pass  # the page is reloading
-        time.sleep(0.1)
-    raise RuntimeError(f"timed out waiting for {what}; page text: {page.evaluate('document.body && document.body.innerText')!r}")
 
 
 result = {}
 with sync_playwright() as playwright:
-    browser = playwright.chromium.launch(executable_path=browser_path, headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+    browser = launch(playwright)
     try:
         page = browser.new_page(accept_downloads=True)
         page.set_default_timeout(TIMEOUT)

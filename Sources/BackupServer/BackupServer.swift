@@ -47,10 +47,15 @@ package struct BackupServer: Sendable {
             logger.warning("CRON_SECRET is not set: GET /api/cron/backup is refused (set CRON_SECRET to enable the cron trigger)")
         }
         let app = buildApplication(onListening: onListening)
-        let scheduler = BackupScheduler(schedule: configuration.schedule, clock: configuration.clock, coordinator: coordinator,
+        let scheduler = BackupScheduler(clock: configuration.clock, coordinator: coordinator,
                                         shutdownGrace: configuration.shutdownGrace, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if handleSignals, let reload = configuration.reloadFleet {
+            services.append(.init(service: ConfigReloader(reload: reload, coordinator: coordinator, logger: logger)))
+        }
+        services.append(.init(service: scheduler))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: scheduler)],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger)
         // The scheduler (last) drains first: a running backup gets its grace period, then the
@@ -61,6 +66,14 @@ package struct BackupServer: Sendable {
         running.group.withLock { $0 = group }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// What SIGHUP does: reads the fleet file again and applies it; false when it was refused
+    /// (or there is no file) and the running fleet stays.
+    @discardableResult
+    package func reload() async -> Bool {
+        guard let reload = configuration.reloadFleet else { return false }
+        return await ConfigReloader.apply(reload, to: coordinator, logger: logger)
     }
 
     /// Starts the graceful shutdown that SIGTERM starts: running backups get their grace.
@@ -82,8 +95,10 @@ package struct BackupServer: Sendable {
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: [
                     "host": "\(configuration.host)", "port": "\(port)",
-                    "database": "\(configuration.databasePath)", "store": "\(configuration.destination.store.displayName)",
-                    "schedule": "\(configuration.schedule?.expression ?? "off")",
+                    "databases": "\(configuration.fleet.map { "\($0.count) (fleet)" } ?? configuration.databasePath)",
+                    "store": "\(configuration.destination.store.displayName)",
+                    "schedule": "\(configuration.fleet == nil ? configuration.schedule?.expression ?? "off" : "per database")",
+                    "max_concurrent": "\(configuration.maxConcurrent)", "leases": "\(configuration.leases != nil)",
                     "jwt": "\(configuration.auth.usesJWT)", "static_tokens": "\(configuration.auth.staticTokens.count)",
                     "cron_secret": "\(configuration.cronSecret != nil)",
                 ])
@@ -99,8 +114,13 @@ package struct BackupServer: Sendable {
         HealthController(configuration: configuration, coordinator: coordinator).addRoutes(to: router)
         CronController(coordinator: coordinator, logger: logger).addRoutes(to: router.group("/api/cron/backup")
             .add(middleware: CronSecretMiddleware(secret: configuration.cronSecret, failures: failures, limiter: limiter, logger: logger)))
-        BackupsController(configuration: configuration, coordinator: coordinator, logger: logger)
+        // The guide's paths address the one database of `serve DB`; `databases/{name}` any database.
+        BackupsController(configuration: configuration, coordinator: coordinator, logger: logger, named: false)
             .addRoutes(to: router.group("/api/admin/backup").add(middleware: bearer).add(middleware: WorkRateLimitMiddleware(limiter: limiter)))
+        DatabasesController(coordinator: coordinator).addRoutes(to: router.group("/api/admin/databases").add(middleware: bearer))
+        BackupsController(configuration: configuration, coordinator: coordinator, logger: logger, named: true)
+            .addRoutes(to: router.group("/api/admin/databases/:name/backup").add(middleware: bearer)
+                .add(middleware: WorkRateLimitMiddleware(limiter: limiter)))
         AdminPageController(configuration: configuration, coordinator: coordinator,
                             session: AdminSessionMiddleware(authenticator: authenticator, failures: failures),
                             bearer: bearer, logger: logger).addRoutes(to: router)

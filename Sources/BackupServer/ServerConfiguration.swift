@@ -1,8 +1,10 @@
 import Backup
 import Compression
+import D1Source
 import Encryption
 import Fleet
 import Foundation
+import SQLiteDump
 
 /// Everything `backstream serve` needs; built from flags plus the environment.
 package struct ServerConfiguration: Sendable {
@@ -41,6 +43,79 @@ package struct ServerConfiguration: Sendable {
 
     /// Reads a source other than the local file (a D1 database), which has no activity log.
     package var openSource: DumpJob.SourceOpener?
+
+    /// The databases of a `--config` file; nil: the one database of the fields above.
+    package var fleet: [FleetDatabase]?
+    /// Reads the fleet file again (SIGHUP); nil without `--config`.
+    package var reloadFleet: FleetLoader?
+
+    package struct LoadedFleet: Sendable {
+        package var databases: [FleetDatabase]
+        package var maxConcurrent: Int
+        package var warnings: [String]
+
+        package init(databases: [FleetDatabase], maxConcurrent: Int, warnings: [String]) {
+            self.databases = databases
+            self.maxConcurrent = maxConcurrent
+            self.warnings = warnings
+        }
+    }
+
+    package typealias FleetLoader = @Sendable () throws -> LoadedFleet
+    /// Backups at once in the whole process.
+    package var maxConcurrent = ServerConfiguration.defaultMaxConcurrent
+    /// Where replicas sharing the store claim runs; nil: no leases (a single `serve DB`).
+    package var leases: LeaseSettings?
+
+    /// Two: one per core of the machines this is measured on, and 2 × 64 MiB of peak memory.
+    package static let defaultMaxConcurrent = 2
+
+    package struct LeaseSettings: Sendable {
+        package var destination: BackupDestination
+        /// This replica's name in the leases it writes: host, process id and a random tag.
+        package var holder: String
+        package var ttl: TimeInterval
+
+        package init(destination: BackupDestination, holder: String = LeaseSettings.makeHolder(), ttl: TimeInterval) {
+            self.destination = destination
+            self.holder = holder
+            self.ttl = ttl
+        }
+
+        package static func makeHolder() -> String {
+            let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+            let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(tag)"
+        }
+    }
+
+    /// The fleet, or the one database `serve DB` names (its backups keep the store's prefix as given).
+    package var databases: [FleetDatabase] {
+        if let fleet { return fleet }
+        return [FleetDatabase(name: Self.name(forSource: databasePath), source: databasePath, destination: destination,
+                              schedule: schedule, retention: retention, compression: compression, level: level,
+                              recipients: recipients)]
+    }
+
+    /// A database's name from its file (`/srv/app.db` → `app`) or D1 location (`d1://a/b` → `b`),
+    /// with characters a name may not hold replaced by `-`.
+    package static func name(forSource source: String) -> String {
+        var base = (source as NSString).lastPathComponent
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
+        var name = String(base.map { c -> Character in
+            FleetDatabase.isValidName(String(c)) ? c : "-"
+        }.prefix(100))
+        while name.hasPrefix(".") { name.removeFirst() }
+        return name.isEmpty ? "database" : name
+    }
+
+    /// How a database's rows are read: `openSource` for the single database, a D1 client for a
+    /// `d1://` entry of a fleet, the SQLite file otherwise (nil).
+    func opener(for database: FleetDatabase) -> DumpJob.SourceOpener? {
+        if fleet == nil { return openSource }
+        guard D1Location.matches(database.source), let location = try? D1Location(database.source) else { return nil }
+        return { dumpOptions in Dumper(source: try D1Source(location: location, options: D1Source.Options()), options: dumpOptions) }
+    }
 
     package init(databasePath: String, destination: BackupDestination) {
         self.databasePath = databasePath

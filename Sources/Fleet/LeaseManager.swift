@@ -20,13 +20,16 @@ package final class LeaseManager: Sendable {
     package let holder: String
     package let ttl: TimeInterval
     private let now: @Sendable () -> Date
+    /// How long a fresh claim waits before reading itself back (see `confirm`); 0 skips it.
+    package let settle: TimeInterval
 
     /// A lease object larger than this is not one of ours.
     static let maximumBodyBytes = 64 * 1024
     static let contentType = "application/json"
 
     package init(store: any ObjectStore, prefix: String, holder: String, ttl: TimeInterval,
-                 now: @escaping @Sendable () -> Date = { Date() }) {
+                 now: @escaping @Sendable () -> Date = { Date() }, settle: TimeInterval = 0.25) {
+        self.settle = settle
         self.store = store
         self.prefix = prefix
         self.holder = holder
@@ -44,8 +47,8 @@ package final class LeaseManager: Sendable {
         for _ in 0..<4 {
             let time = now()
             do {
-                return .claimed(try write(database: database, run: run, key: key, acquired: time, expires: time + ttl,
-                                          state: .running, backupKey: nil, condition: .ifAbsent))
+                return try confirm(try write(database: database, run: run, key: key, acquired: time, expires: time + ttl,
+                                             state: .running, backupKey: nil, condition: .ifAbsent))
             } catch let error as ObjectStoreError where error.code == .preconditionFailed {
                 // Someone created it first: see what it says.
             } catch {
@@ -71,8 +74,8 @@ package final class LeaseManager: Sendable {
             }
             let taken = now()
             do {
-                return .claimed(try write(database: database, run: run, key: key, acquired: taken, expires: taken + ttl,
-                                          state: .running, backupKey: nil, condition: .ifMatch(etag)))
+                return try confirm(try write(database: database, run: run, key: key, acquired: taken, expires: taken + ttl,
+                                             state: .running, backupKey: nil, condition: .ifMatch(etag)))
             } catch let error as ObjectStoreError where error.code == .preconditionFailed || error.code == .notFound {
                 // Another replica took it over (or it was swept) first: read again.
             } catch {
@@ -81,6 +84,28 @@ package final class LeaseManager: Sendable {
         }
         throw LeaseError(.store, "the lease \(key) in \(store.displayName) kept changing while it was being claimed; "
                          + "nothing was claimed, try again", key: key)
+    }
+
+    /// A claim the store accepted, read back after `settle`: S3 and R2 check conditions
+    /// atomically, but some S3-compatible servers (moto among them) check and then write
+    /// without a lock, so two racing writers can both be told they won. The version that stays
+    /// is the last one written; only its writer runs. One GET per claim.
+    private func confirm(_ lease: Lease) throws -> LeaseClaim {
+        guard settle > 0 else { return .claimed(lease) }
+        Thread.sleep(forTimeInterval: settle)
+        let found: StoredLease?
+        do {
+            found = try readStored(key: lease.key)
+        } catch {
+            throw storeError(error, key: lease.key, doing: "confirm")
+        }
+        switch found {
+        case .lease(let stored) where stored.etag == lease.etag: return .claimed(lease)
+        case .lease(let stored): return stored.state == .running ? .held(stored) : .finished(stored)
+        case .unreadable, nil:
+            throw LeaseError(.store, "the lease \(lease.key) in \(store.displayName) changed right after it was claimed; "
+                             + "nothing was run, the next claim decides", key: lease.key)
+        }
     }
 
     /// Extends the lease by `ttl` from now. Throws `.lost` when another replica has changed it

@@ -3,6 +3,7 @@ import Backup
 import BackupServer
 import D1Source
 import Fleet
+import Fleet
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
@@ -12,6 +13,14 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Endpoints: GET /healthz, GET /metrics, GET /api/cron/backup, GET|POST|DELETE /api/admin/backup, \
             GET /api/admin/backup/{key}/download, POST /api/admin/backup/{key}/verify, and the page /admin/backups.
+
+            A fleet: `--config backstream.toml` lists many databases (paths, globs, folders of SQLite files, d1:// \
+            sources; see docs/backstream.example.toml) instead of DATABASE and its flags. Each database is addressed as \
+            /api/admin/databases/{name}/backup (same verbs and answers as /api/admin/backup), GET /api/admin/databases \
+            lists them, /metrics labels every series with `database`, and SIGHUP reloads the file (a bad file is \
+            refused and the running configuration kept). Any number of `serve --config` processes may share one file \
+            and store: each scheduled run is claimed with a lease object in the store (conditional PUT), so it runs \
+            exactly once; a replica that dies mid-backup leaves a lease that expires and another takes the run over.
 
             Environment: CRON_SECRET (Bearer secret of /api/cron/backup; without it the cron GET is refused), BACKSTREAM_ADMIN_TOKENS \
             (comma-separated static admin tokens), BACKSTREAM_JWKS_URL or BACKSTREAM_JWKS_FILE with \
@@ -27,10 +36,19 @@ struct ServeCommand: AsyncParsableCommand {
               backstream serve app.db --schedule "0 */6 * * *" --keep-last 7
               backstream serve app.db --schedule off --port 9000
               backstream serve app.db --compression zstd --level 6
+              backstream serve --config backstream.toml --max-concurrent 4
             """)
 
-    @Argument(help: "The SQLite database to back up, or d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN).")
-    var database: String
+    @Argument(help: "The SQLite database to back up, or d1://ACCOUNT_ID/DATABASE (token in CLOUDFLARE_API_TOKEN). Not with --config.")
+    var database: String?
+
+    @Option(help: "A TOML file listing the databases to back up, with their stores, schedules and retention (SIGHUP reloads it).")
+    var config: String?
+
+    @Option(help: ArgumentHelp(
+        "Backups at once in the whole process (default: `max_concurrent` in the config file, else \(ServerConfiguration.defaultMaxConcurrent)).",
+        discussion: "Each backup stays under 64 MiB of memory, so the process stays under 64 MiB × this; runs that fall due beyond it wait their turn in due order."))
+    var maxConcurrent: Int?
 
     @OptionGroup var d1: D1Options
 
@@ -60,9 +78,17 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard D1Location.matches(database) || FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("\(database) does not exist")
+        switch (database, config) {
+        case (nil, nil): throw ValidationError("name a DATABASE to back up, or a fleet with --config FILE")
+        case (.some, .some): throw ValidationError("give a DATABASE or --config, not both (the file lists the databases)")
+        case (.some(let database), nil):
+            guard D1Location.matches(database) || FileManager.default.fileExists(atPath: database) else {
+                throw ValidationError("\(database) does not exist")
+            }
+        case (nil, .some):
+            guard storeOptions.store == nil else { throw ValidationError("--store is not used with --config: set `store` in the file") }
         }
+        if let maxConcurrent, !(1...64).contains(maxConcurrent) { throw ValidationError("--max-concurrent must be between 1 and 64") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeout > 0, downloadStallTimeout > 0 else { throw ValidationError("--idle-timeout and --download-stall-timeout must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
@@ -80,8 +106,15 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = ServerLogging.logger(level: ServerLogging.level(named: logLevel) ?? .info)
         do {
-            var configuration = ServerConfiguration(databasePath: database, destination: try storeOptions.destination())
-            configuration.openSource = try d1.opener(for: database)
+            var configuration: ServerConfiguration
+            if let config {
+                configuration = try fleetConfiguration(config)
+            } else {
+                let database = database ?? ""
+                configuration = ServerConfiguration(databasePath: database, destination: try storeOptions.destination())
+                configuration.openSource = try d1.opener(for: database)
+                configuration.maxConcurrent = maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent
+            }
             configuration.host = host
             configuration.port = port
             configuration.schedule = schedule.lowercased() == "off" ? nil : try CronSchedule(schedule)
@@ -94,9 +127,33 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.downloadStallSeconds = Double(downloadStallTimeout)
             try configuration.apply(environment: ProcessInfo.processInfo.environment)
             try await BackupServer(configuration: configuration, logger: logger).run()
+        } catch let error as FleetConfigurationError {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
         } catch {
             Terminal.error(Terminal.describe(error))
             throw ExitCode(1)
         }
+    }
+
+    /// The fleet of `--config`; the same load runs again on SIGHUP.
+    private func fleetConfiguration(_ path: String) throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let flag = maxConcurrent
+        let load: ServerConfiguration.FleetLoader = {
+            let file = try FleetConfiguration.load(path: path, environment: environment)
+            return ServerConfiguration.LoadedFleet(databases: file.databases,
+                                                   maxConcurrent: flag ?? file.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent,
+                                                   warnings: file.warnings)
+        }
+        let file = try FleetConfiguration.load(path: path, environment: environment)
+        for warning in file.warnings { Terminal.status("backstream: warning: \(warning)\n") }
+        guard let first = file.databases.first else { throw ValidationError("\(path) lists no database") }
+        var configuration = ServerConfiguration(databasePath: first.source, destination: first.destination)
+        configuration.fleet = file.databases
+        configuration.maxConcurrent = flag ?? file.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent
+        configuration.leases = .init(destination: file.leaseStore, ttl: TimeInterval(file.leaseSeconds))
+        configuration.reloadFleet = load
+        return configuration
     }
 }

@@ -121,7 +121,7 @@ struct AdminRouterTests {
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok && response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
-                #expect(response.text.contains("\nbackstream_backups_total 0\n") && response.text.contains("# TYPE backstream_uploaded_bytes_total counter"))
+                #expect(response.text.contains("\nbackstream_backups_total{database=\"app\"} 0\n") && response.text.contains("# TYPE backstream_uploaded_bytes_total counter"))
             }
             _ = try await client.execute(uri: "/api/admin/backup", method: .post, headers: RouterHarness.admin)
             try await client.execute(uri: "/healthz", method: .get) { response in
@@ -132,7 +132,7 @@ struct AdminRouterTests {
                 #expect(body["last_success"] is String)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.text.contains("\nbackstream_backups_total 1\n") && response.text.contains("\nbackstream_backups_failed_total 0\n"))
+                #expect(response.text.contains("\nbackstream_backups_total{database=\"app\"} 1\n") && response.text.contains("\nbackstream_backups_failed_total{database=\"app\"} 0\n"))
             }
         }
     }

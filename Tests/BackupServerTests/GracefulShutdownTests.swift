@@ -33,23 +33,31 @@ struct GracefulShutdownTests {
     }
 
     static func serve(_ database: String, store: String, dir: TemporaryDirectory, extra: [String] = []) async throws -> Served {
-        let served = Served(port: try await freePort(), stderrFile: dir.file("serve-\(UUID().uuidString.prefix(4)).log"))
+        try await launch({ port in ["serve", database, "--store", store, "--port", String(port), "--schedule", "off"] + extra },
+                         in: dir)
+    }
+
+    /// `backstream` with the arguments made for a free port, its stderr in a file of `dir`;
+    /// waits until /healthz answers.
+    static func launch(_ arguments: (Int) -> [String], in dir: TemporaryDirectory,
+                       environment: [String: String] = [:]) async throws -> Served {
+        let served = Served(port: try await freePort(), stderrFile: dir.file("serve-\(UUID().uuidString.prefix(6)).log"))
         _ = FileManager.default.createFile(atPath: served.stderrFile, contents: nil)
         served.process.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
-        served.process.arguments = ["serve", database, "--store", store, "--port", String(served.port), "--schedule", "off"] + extra
+        served.process.arguments = arguments(served.port)
         served.process.environment = ProcessInfo.processInfo.environment.merging([
             "BACKSTREAM_ADMIN_TOKENS": ServerHarness.staticToken, "BACKSTREAM_STORE": "",
-        ]) { $1 }
+        ]) { $1 }.merging(environment) { $1 }
         served.process.standardOutput = FileHandle.nullDevice
         served.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: served.stderrFile))
         try served.process.run()
-        for _ in 0..<200 {
+        for _ in 0..<300 {
             if let answer = try? await HTTPClient.request("GET", served.base + "/healthz", timeout: 2), answer.status == 200 { return served }
             if !served.process.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         served.process.terminate()
-        throw TestDatabaseError(description: "backstream serve did not come up: \(served.log)")
+        throw TestDatabaseError(description: "backstream \(served.process.arguments?.first ?? "") did not come up: \(served.log)")
     }
 
     /// A database whose backup takes a few seconds (about 40 MB of SQL).

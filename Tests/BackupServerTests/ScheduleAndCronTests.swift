@@ -169,11 +169,13 @@ struct ScheduleAndCronTests {
     }
 
     /// Prometheus samples without labels: name → value.
+    /// Sample values by metric name, of the series labelled `database="app"` (the harness's database).
     static func samples(_ text: String) -> [String: Double] {
         var out: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
-            if parts.count == 2, let value = Double(parts[1]) { out[String(parts[0])] = value }
+            guard parts.count == 2, let value = Double(parts[1]), parts[0].hasSuffix("{database=\"app\"}") else { continue }
+            out[String(parts[0].dropLast("{database=\"app\"}".count))] = value
         }
         return out
     }

@@ -52,12 +52,21 @@ struct AdminPageController {
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
         switch context.session?.outcome ?? .unauthorized("missing bearer token") {
         case .admin:
-            let destination = configuration.destination
             do {
+                // A fleet shows every database and the backups of the one chosen (`?database=`).
+                let all = await coordinator.all
+                let chosenName = request.uri.queryParameters.get("database")
+                var chosen = all.first
+                for database in all where await database.name == chosenName { chosen = database }
+                guard let chosen else { throw ServerError.notFound("no database to show") }
+                let destination = await chosen.database.destination
                 let entries = try await BlockingWork.run {
                     try BackupListing.entries(in: destination.store, prefix: destination.prefix, withMetadata: false)
                 }
-                return Self.html(await renderList(entries), status: .ok)
+                var snapshots: [DatabaseCoordinator.Snapshot] = []
+                for database in all { snapshots.append(await database.snapshot()) }
+                return Self.html(renderList(entries, chosen: await chosen.snapshot(), fleet: configuration.fleet == nil ? nil : snapshots),
+                                 status: .ok)
             } catch {
                 let (_, sentence) = PublicError.describe(error)
                 let requestID = PublicError.newRequestID()
@@ -75,23 +84,33 @@ struct AdminPageController {
         }
     }
 
-    private func renderList(_ entries: [BackupEntry]) async -> String {
+    private func renderList(_ entries: [BackupEntry], chosen: DatabaseCoordinator.Snapshot,
+                            fleet: [DatabaseCoordinator.Snapshot]?) -> String {
         let now = configuration.clock.now()
-        let next = await coordinator.nextScheduledRun, last = await coordinator.lastRun, running = await coordinator.running
-        var status = "<section id=\"status\"><dl>"
-        status += "<dt>Database</dt><dd>\(AdminHTML.escape((configuration.databasePath as NSString).lastPathComponent))</dd>"
-        status += "<dt>Store</dt><dd>\(AdminHTML.escape(configuration.destination.store.displayName))</dd>"
-        status += "<dt>Schedule</dt><dd>\(AdminHTML.escape(configuration.schedule?.expression ?? "off"))</dd>"
-        status += "<dt>Next scheduled run</dt><dd id=\"next-run\">\(next.map { BackupMetadata.iso8601($0) } ?? "none")</dd>"
-        let lastText: String
-        if let last {
-            let outcome = last.ok ? "succeeded" : "failed: \(last.error ?? "")"
-            lastText = "\(last.trigger) backup \(outcome) at \(BackupMetadata.iso8601(last.finished))"
-        } else {
-            lastText = "no backup run by this server yet"
+        let database = chosen.database
+        var status = ""
+        if let fleet {
+            status += "<section id=\"databases\"><h2>Databases</h2><table><thead><tr><th>Database</th><th>Schedule</th>"
+            status += "<th>Next run</th><th>Last run</th><th>Last success</th></tr></thead><tbody>"
+            for snapshot in fleet {
+                let name = snapshot.database.name
+                status += "<tr data-database=\"\(AdminHTML.escape(name))\"><td><a href=\"/admin/backups?database=\(AdminHTML.escape(name))\">"
+                status += "\(AdminHTML.escape(name))</a></td><td>\(AdminHTML.escape(snapshot.database.schedule?.expression ?? "off"))</td>"
+                status += "<td>\(snapshot.nextScheduledRun.map { BackupMetadata.iso8601($0) } ?? "none")</td>"
+                status += "<td class=\"last \(snapshot.lastRun.map { $0.ok ? "ok" : "error" } ?? "")\">\(AdminHTML.escape(Self.lastText(snapshot.lastRun)))</td>"
+                status += "<td>\(snapshot.lastSuccess.map { BackupMetadata.iso8601($0.finished) } ?? "never")</td></tr>"
+            }
+            status += "</tbody></table></section>"
         }
-        status += "<dt>Last run</dt><dd id=\"last-run\" class=\"\(last.map { $0.ok ? "ok" : "error" } ?? "")\">\(AdminHTML.escape(lastText))</dd>"
-        if let running {
+        status += "<section id=\"status\"><dl>"
+        let shown = fleet == nil ? (database.source as NSString).lastPathComponent : database.name
+        status += "<dt>Database</dt><dd id=\"database\">\(AdminHTML.escape(shown))</dd>"
+        status += "<dt>Store</dt><dd>\(AdminHTML.escape(database.destination.store.displayName))</dd>"
+        status += "<dt>Schedule</dt><dd>\(AdminHTML.escape(database.schedule?.expression ?? "off"))</dd>"
+        status += "<dt>Next scheduled run</dt><dd id=\"next-run\">\(chosen.nextScheduledRun.map { BackupMetadata.iso8601($0) } ?? "none")</dd>"
+        let last = chosen.lastRun
+        status += "<dt>Last run</dt><dd id=\"last-run\" class=\"\(last.map { $0.ok ? "ok" : "error" } ?? "")\">\(AdminHTML.escape(Self.lastText(last)))</dd>"
+        if let running = chosen.running {
             status += "<dt>Running</dt><dd>\(running.trigger.rawValue) backup since \(BackupMetadata.iso8601(running.started))</dd>"
         }
         status += "</dl></section>"
@@ -104,8 +123,15 @@ struct AdminPageController {
             rows += "<td><button class=\"download\">Download</button> <button class=\"verify\">Verify</button></td><td class=\"result\"></td></tr>"
         }
         let total = "\(entries.count) backup\(entries.count == 1 ? "" : "s")"
-        let body = AdminHTML.fill(AdminHTML.listBody, ["status": status, "rows": rows, "total": total])
+        let api = fleet == nil ? "/api/admin/backup" : "/api/admin/databases/\(database.name)/backup"
+        let body = AdminHTML.fill(AdminHTML.listBody, ["status": status, "rows": rows, "total": total, "api": AdminHTML.escape(api)])
         return AdminHTML.page(title: "Backups", body: body, script: AdminHTML.listScript)
+    }
+
+    private static func lastText(_ last: BackupRun?) -> String {
+        guard let last else { return "no backup run by this server yet" }
+        let outcome = last.ok ? "succeeded" : "failed: \(last.error ?? "")"
+        return "\(last.trigger) backup \(outcome) at \(BackupMetadata.iso8601(last.finished))"
     }
 
     static func html(_ text: String, status: HTTPResponse.Status) -> Response {

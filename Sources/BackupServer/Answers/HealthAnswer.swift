@@ -11,9 +11,23 @@ struct HealthAnswer: ResponseEncodable {
     var running: Running?
     var lastBackup: RunAnswer?
     var lastSuccess: String?
+    /// Only for a fleet: how many databases, and which are failing.
+    var fleet: FleetSummary?
+
+    struct FleetSummary { var databases: Int; var failing: [String] }
+
+    init(status: String, schedule: String, nextRun: String?, running: Running?, lastBackup: RunAnswer?, lastSuccess: String?) {
+        self.status = status
+        self.schedule = schedule
+        self.nextRun = nextRun
+        self.running = running
+        self.lastBackup = lastBackup
+        self.lastSuccess = lastSuccess
+    }
 
     enum CodingKeys: String, CodingKey {
         case status, schedule, nextRun = "next_run", running, lastBackup = "last_backup", lastSuccess = "last_success"
+        case databases, failing
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -24,6 +38,10 @@ struct HealthAnswer: ResponseEncodable {
         try c.encode(running, forKey: .running)
         try c.encode(lastBackup, forKey: .lastBackup)
         try c.encode(lastSuccess, forKey: .lastSuccess)
+        if let fleet {
+            try c.encode(fleet.databases, forKey: .databases)
+            try c.encode(fleet.failing, forKey: .failing)
+        }
     }
 }
 

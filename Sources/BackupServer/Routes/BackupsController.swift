@@ -1,15 +1,34 @@
 import Backup
+import D1Source
 import Foundation
 import Hummingbird
 import Logging
+import ObjectStore
 
-/// The guide's admin API under `/api/admin/backup`: list, create, clean up, download, verify.
-/// Every route needs an admin bearer token; work-starting ones are rate limited per identity.
+/// The guide's admin API under `/api/admin/backup` (the one database of `serve DB`) and the
+/// same under `/api/admin/databases/{name}/backup` (any database of a fleet): list, create,
+/// clean up, download, verify. Every route needs an admin bearer token; work-starting ones are
+/// rate limited per identity.
 struct BackupsController {
     typealias Context = ServerRequestContext
     let configuration: ServerConfiguration
     let coordinator: BackupCoordinator
     let logger: Logger
+    /// Whether the path names the database (`databases/{name}/backup`).
+    let named: Bool
+
+    /// The database the request addresses.
+    func database(_ context: Context) async throws -> DatabaseCoordinator {
+        guard named else {
+            if let only = await coordinator.single { return only }
+            let count = await coordinator.all.count
+            throw ServerError.notFound("this server backs up \(count) databases: use /api/admin/databases/{name}/backup")
+        }
+        guard let name = context.parameters.get("name"), let found = await coordinator.database(named: name) else {
+            throw ServerError.notFound("no database of that name: GET /api/admin/databases lists them")
+        }
+        return found
+    }
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get(use: list)
@@ -20,8 +39,8 @@ struct BackupsController {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> ListAnswer {
-        let destination = configuration.destination
         do {
+            let destination = try await database(context).database.destination
             let entries = try await BlockingWork.run {
                 try BackupListing.entries(in: destination.store, prefix: destination.prefix)
             }
@@ -33,17 +52,24 @@ struct BackupsController {
 
     @Sendable func create(_ request: Request, context: Context) async throws -> BackupAnswer {
         do {
-            let result = try await coordinator.backup(trigger: .manual, userID: context.identity)
-            return BackupAnswer(result, withMetadata: true)
+            let target = try await database(context)
+            switch try await coordinator.backup(target, trigger: .manual, userID: context.identity, scheduled: nil) {
+            case .backedUp(let result):
+                return BackupAnswer(result, withMetadata: true)
+            case .heldElsewhere(let lease), .alreadyDone(let lease):
+                throw ServerError.busy(started: nil, holder: "replica \(lease.holder)")
+            }
         } catch {
             throw ErrorResponse.failure(error, "the backup", logger: logger)
         }
     }
 
     @Sendable func cleanup(_ request: Request, context: Context) async throws -> PruneAnswer {
-        let destination = configuration.destination, policy = configuration.retention, database = configuration.openSource == nil ? configuration.databasePath : nil
         let userID = context.identity
         do {
+            let target = try await database(context).database
+            let destination = target.destination, policy = target.retention
+            let database = D1Location.matches(target.source) ? nil : target.source
             let result = try await BlockingWork.run {
                 try PruneJob.run(destination: destination, policy: policy, dryRun: false, databasePath: database, userID: userID)
             }
@@ -55,21 +81,22 @@ struct BackupsController {
     }
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
-        let entry: BackupEntry
+        let entry: BackupEntry, store: any ObjectStore
         do {
-            entry = try await backupEntry(request, action: "download")
+            (entry, store) = try await backupEntry(request, context: context, action: "download")
         } catch {
             throw ErrorResponse.failure(error, "the download", logger: logger)
         }
-        return BackupDownload(entry: entry, store: configuration.destination.store,
+        return BackupDownload(entry: entry, store: store,
                               stallSeconds: configuration.downloadStallSeconds, logger: logger)
             .response(close: context.closeConnection)
     }
 
     @Sendable func verify(_ request: Request, context: Context) async throws -> EditedResponse<VerifyAnswer> {
         do {
-            let entry = try await backupEntry(request, action: "verify")
-            let destination = configuration.destination, identities = configuration.identities
+            let destination = try await database(context).database.destination
+            let (entry, _) = try await backupEntry(request, context: context, action: "verify")
+            let identities = configuration.identities
             let report = try await BlockingWork.run { try VerifyJob.run(entry, from: destination, identities: identities) }
             logger.info("verify", metadata: ["key": "\(entry.info.key)", "ok": "\(report.ok)"])
             return EditedResponse(status: report.ok ? .ok : .unprocessableContent, response: VerifyAnswer(report: report))
@@ -78,12 +105,13 @@ struct BackupsController {
         }
     }
 
-    /// The key in `/api/admin/backup/<url-encoded key>/<action>`.
-    func backupEntry(_ request: Request, action: String) async throws -> BackupEntry {
-        let base = "/api/admin/backup/"
+    /// The key in `<base>/<url-encoded key>/<action>`, and the store it is in.
+    func backupEntry(_ request: Request, context: Context, action: String) async throws -> (BackupEntry, any ObjectStore) {
+        let destination = try await database(context).database.destination
+        let base = named ? "/api/admin/databases/\(context.parameters.get("name") ?? "")/backup/" : "/api/admin/backup/"
         let path = request.uri.path
         guard path.hasPrefix(base), path.hasSuffix("/" + action), path.count > base.count + action.count + 1 else {
-            throw ServerError.notFound("use /api/admin/backup/{key}/\(action)")
+            throw ServerError.notFound("use \(base){key}/\(action)")
         }
         let encoded = path.dropFirst(base.count).dropLast(action.count + 1)
         guard let key = String(encoded).removingPercentEncoding, !key.isEmpty else {
@@ -93,13 +121,12 @@ struct BackupsController {
         guard key.utf8.count <= 1024, !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw ServerError.badRequest("the key is too long or contains control characters")
         }
-        let destination = configuration.destination
         // Only keys of backups directly under the configured prefix: never `..`, never another folder.
         let full = key.contains("/") ? key : destination.prefix + key
         guard full.hasPrefix(destination.prefix), !full.split(separator: "/").contains("..") else {
             throw ServerError.notFound("the key is not a backup under the configured prefix")
         }
         guard BackupKey(key: full, prefix: destination.prefix) != nil else { throw BackupError.notABackup(key: full) }
-        return try await BlockingWork.run { try destination.resolveKey(full) }
+        return (try await BlockingWork.run { try destination.resolveKey(full) }, destination.store)
     }
 }

@@ -14,8 +14,20 @@ struct CronController {
 
     @Sendable func backup(_ request: Request, context: Context) async throws -> BackupAnswer {
         do {
-            let result = try await coordinator.backup(trigger: .scheduled, userID: nil)
-            return BackupAnswer(result, withMetadata: false)
+            // A fleet's cron names the database: /api/cron/backup?database=NAME.
+            guard let name = request.uri.queryParameters.get("database") else {
+                let result = try await coordinator.backup(trigger: .scheduled, userID: nil)
+                return BackupAnswer(result, withMetadata: false)
+            }
+            guard let database = await coordinator.database(named: name) else {
+                throw ServerError.notFound("no database of that name: GET /api/admin/databases lists them")
+            }
+            switch try await coordinator.backup(database, trigger: .scheduled, userID: nil, scheduled: nil) {
+            case .backedUp(let result):
+                return BackupAnswer(result, withMetadata: false)
+            case .heldElsewhere(let lease), .alreadyDone(let lease):
+                throw ServerError.busy(started: nil, holder: "replica \(lease.holder)")
+            }
         } catch {
             throw ErrorResponse.failure(error, "the backup", logger: logger)
         }

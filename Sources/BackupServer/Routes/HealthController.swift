@@ -14,33 +14,32 @@ struct HealthController {
     }
 
     @Sendable func health(_ request: Request, context: Context) async throws -> HealthAnswer {
-        let c = coordinator
-        let lastRun = await c.lastRun, lastSuccess = await c.lastSuccess, next = await c.nextScheduledRun, running = await c.running
-        return HealthAnswer(
-            status: lastRun.map { $0.ok ? "ok" : "failing" } ?? "ok",
-            schedule: configuration.schedule?.expression ?? "off",
-            nextRun: next.map(BackupMetadata.iso8601),
+        var snapshots: [DatabaseCoordinator.Snapshot] = []
+        for database in await coordinator.all { snapshots.append(await database.snapshot()) }
+        if snapshots.count == 1, let only = snapshots.first, configuration.fleet == nil {
+            return HealthAnswer(
+                status: only.status, schedule: only.database.schedule?.expression ?? "off",
+                nextRun: only.nextScheduledRun.map(BackupMetadata.iso8601),
+                running: only.running.map { .init(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
+                lastBackup: only.lastRun.map(RunAnswer.init), lastSuccess: only.lastSuccess.map { BackupMetadata.iso8601($0.finished) })
+        }
+        // A fleet: the same fields over all databases (the latest run, the soonest next one),
+        // and the names of those whose last run failed.
+        let failing = snapshots.filter { $0.status == "failing" }.map(\.database.name)
+        let lastRun = snapshots.compactMap(\.lastRun).max { $0.finished < $1.finished }
+        let lastSuccess = snapshots.compactMap(\.lastSuccess).map(\.finished).max()
+        let running = snapshots.compactMap(\.running).min { $0.started < $1.started }
+        var answer = HealthAnswer(
+            status: failing.isEmpty ? "ok" : "failing", schedule: "per database",
+            nextRun: snapshots.compactMap(\.nextScheduledRun).min().map(BackupMetadata.iso8601),
             running: running.map { .init(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
-            lastBackup: lastRun.map(RunAnswer.init),
-            lastSuccess: lastSuccess.map { BackupMetadata.iso8601($0.finished) })
+            lastBackup: lastRun.map(RunAnswer.init), lastSuccess: lastSuccess.map(BackupMetadata.iso8601))
+        answer.fleet = .init(databases: snapshots.count, failing: failing)
+        return answer
     }
 
     @Sendable func metrics(_ request: Request, context: Context) async throws -> Response {
-        let c = coordinator
-        let total = await c.backupsTotal, failed = await c.backupsFailedTotal, bytes = await c.uploadedBytesTotal
-        let lastSuccess = await c.lastSuccess, lastRun = await c.lastRun
-        var text = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
-        }
-        metric("backstream_backups_total", "counter", "Backups attempted by this server (scheduled, cron endpoint and admin).", String(total))
-        metric("backstream_backups_failed_total", "counter", "Backups that failed.", String(failed))
-        metric("backstream_last_success_timestamp_seconds", "gauge", "Unix time the last successful backup finished (0: none yet).",
-               lastSuccess.map { String(format: "%.3f", $0.finished.timeIntervalSince1970) } ?? "0")
-        metric("backstream_last_duration_seconds", "gauge", "Duration of the last backup, successful or not.",
-               lastRun.map { String(format: "%.3f", $0.seconds) } ?? "0")
-        metric("backstream_uploaded_bytes_total", "counter", "Compressed bytes uploaded by successful backups.", String(bytes))
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: coordinator.metrics.render())))
     }
 }

@@ -1,0 +1,18 @@
+import Hummingbird
+
+/// `GET /api/admin/databases`: the fleet, one entry per database, with its last outcome.
+/// Each database's backups are under `/api/admin/databases/{name}/backup` (`BackupsController`).
+struct DatabasesController {
+    typealias Context = ServerRequestContext
+    let coordinator: BackupCoordinator
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get(use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> DatabasesAnswer {
+        var answers: [DatabaseAnswer] = []
+        for database in await coordinator.all { answers.append(DatabaseAnswer(snapshot: await database.snapshot())) }
+        return DatabasesAnswer(databases: answers)
+    }
+}
