@@ -39,7 +39,7 @@ package actor BackupCoordinator {
         budget = WorkBudget(limit: configuration.maxConcurrent)
         leases = configuration.leases.map {
             LeaseManager(store: $0.destination.store, prefix: $0.destination.prefix, holder: $0.holder, ttl: $0.ttl,
-                         now: { [clock = configuration.clock] in clock.now() })
+                         now: { [clock = configuration.clock] in clock.now() }, settle: $0.confirm)
         }
         for database in configuration.databases {
             databases[database.name] = DatabaseCoordinator(database: database, openSource: configuration.opener(for: database),

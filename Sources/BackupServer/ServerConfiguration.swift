@@ -75,8 +75,12 @@ package struct ServerConfiguration: Sendable {
         /// This replica's name in the leases it writes: host, process id and a random tag.
         package var holder: String
         package var ttl: TimeInterval
+        /// A claim's read-back delay (`lease_confirm_ms`); 0 for stores with atomic conditional writes.
+        package var confirm: TimeInterval
 
-        package init(destination: BackupDestination, holder: String = LeaseSettings.makeHolder(), ttl: TimeInterval) {
+        package init(destination: BackupDestination, holder: String = LeaseSettings.makeHolder(), ttl: TimeInterval,
+                     confirm: TimeInterval = 0) {
+            self.confirm = confirm
             self.destination = destination
             self.holder = holder
             self.ttl = ttl

@@ -16,6 +16,7 @@ import Foundation
 /// recipients = ["age1…"]           # age-encrypt every backup to these
 /// max_concurrent = 2               # the CLI flag overrides it
 /// lease_seconds = 60               # 5…3600
+/// lease_confirm_ms = 0              # 0…5000; 250 for a store without atomic conditional writes (moto)
 /// [leases]                         # optional: store = "…", prefix = "leases/"
 /// [[database]]
 /// name = "portal"                  # optional for path (file name without extension), required for d1
@@ -45,6 +46,10 @@ package struct FleetConfiguration: Sendable {
     package var leaseStore: BackupDestination
     /// A lease's time to live (`lease_seconds`).
     package var leaseSeconds: Int
+    /// `lease_confirm_ms`: how long a claim waits before reading itself back (0: not at all).
+    /// Only for S3-compatible servers that check conditional writes without a lock (moto);
+    /// S3, R2 and folder stores check them atomically.
+    package var leaseConfirmMilliseconds: Int
     /// What is legal but probably unintended: a glob or folder that found no database.
     package var warnings: [String]
 
@@ -54,7 +59,9 @@ package struct FleetConfiguration: Sendable {
     package static let leaseSecondsRange = 5...3600
 
     package init(databases: [FleetDatabase], maxConcurrent: Int?, leaseStore: BackupDestination,
-                 leaseSeconds: Int = FleetConfiguration.defaultLeaseSeconds, warnings: [String] = []) {
+                 leaseSeconds: Int = FleetConfiguration.defaultLeaseSeconds, leaseConfirmMilliseconds: Int = 0,
+                 warnings: [String] = []) {
+        self.leaseConfirmMilliseconds = leaseConfirmMilliseconds
         self.databases = databases
         self.maxConcurrent = maxConcurrent
         self.leaseStore = leaseStore

@@ -15,7 +15,7 @@ struct FleetFileLoader {
     let environment: [String: String]
 
     static let inheritedKeys = ["store", "schedule", "retention_days", "keep_last", "compression", "level", "dialect", "recipients"]
-    static let topKeys = inheritedKeys + ["max_concurrent", "lease_seconds", "leases", "database"]
+    static let topKeys = inheritedKeys + ["max_concurrent", "lease_seconds", "lease_confirm_ms", "leases", "database"]
     static let databaseKeys = ["name", "path", "glob", "folder", "d1", "prefix"] + inheritedKeys
     static let sourceKeys = ["path", "glob", "folder", "d1"]
 
@@ -59,6 +59,11 @@ struct FleetFileLoader {
             throw top.error(.invalidValue, "lease_seconds", "lease_seconds must be \(range.lowerBound) to \(range.upperBound), not \(leaseSeconds)")
         }
 
+        let leaseConfirm = try top.int("lease_confirm_ms") ?? 0
+        guard (0...5000).contains(leaseConfirm) else {
+            throw top.error(.invalidValue, "lease_confirm_ms", "lease_confirm_ms must be 0 to 5000, not \(leaseConfirm)")
+        }
+
         var databases: [FleetDatabase] = []
         let entries = try top.tables("database")
         for (index, table) in entries.enumerated() {
@@ -74,7 +79,7 @@ struct FleetFileLoader {
         databases.sort { $0.name < $1.name }
         try checkPrefixes(databases, leases: leaseStore, leaseLine: top.lines.line(of: "prefix", in: .init(name: "leases", index: nil)))
         return FleetConfiguration(databases: databases, maxConcurrent: maxConcurrent, leaseStore: leaseStore,
-                                  leaseSeconds: leaseSeconds, warnings: warnings)
+                                  leaseSeconds: leaseSeconds, leaseConfirmMilliseconds: leaseConfirm, warnings: warnings)
     }
 
     // MARK: Databases

@@ -28,7 +28,7 @@ package final class LeaseManager: Sendable {
     static let contentType = "application/json"
 
     package init(store: any ObjectStore, prefix: String, holder: String, ttl: TimeInterval,
-                 now: @escaping @Sendable () -> Date = { Date() }, settle: TimeInterval = 0.25) {
+                 now: @escaping @Sendable () -> Date = { Date() }, settle: TimeInterval = 0) {
         self.settle = settle
         self.store = store
         self.prefix = prefix
@@ -86,10 +86,10 @@ package final class LeaseManager: Sendable {
                          + "nothing was claimed, try again", key: key)
     }
 
-    /// A claim the store accepted, read back after `settle`: S3 and R2 check conditions
-    /// atomically, but some S3-compatible servers (moto among them) check and then write
-    /// without a lock, so two racing writers can both be told they won. The version that stays
-    /// is the last one written; only its writer runs. One GET per claim.
+    /// A claim the store accepted, read back after `settle` when that is set: S3, R2 and the
+    /// folder store check conditions atomically, but some S3-compatible servers (moto among
+    /// them) check and then write without a lock, so two racing writers can both be told they
+    /// won. The version that stays is the last one written; only its writer runs.
     private func confirm(_ lease: Lease) throws -> LeaseClaim {
         guard settle > 0 else { return .claimed(lease) }
         Thread.sleep(forTimeInterval: settle)

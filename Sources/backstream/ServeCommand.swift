@@ -152,7 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(databasePath: first.source, destination: first.destination)
         configuration.fleet = file.databases
         configuration.maxConcurrent = flag ?? file.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent
-        configuration.leases = .init(destination: file.leaseStore, ttl: TimeInterval(file.leaseSeconds))
+        configuration.leases = .init(destination: file.leaseStore, ttl: TimeInterval(file.leaseSeconds),
+                                     confirm: Double(file.leaseConfirmMilliseconds) / 1000)
         configuration.reloadFleet = load
         return configuration
     }

@@ -50,6 +50,7 @@ struct FleetConfigurationTests {
         recipients = ["\(Self.recipient)"]
         max_concurrent = 4
         lease_seconds = 30
+        lease_confirm_ms = 250
 
         [[database]]
         path = "portal.db"
@@ -78,10 +79,10 @@ struct FleetConfigurationTests {
         let config = try Self.parse(text, in: dir)
         #expect(config.databases.map(\.name) == ["a", "b", "c", "edge", "portal", "x", "y"])
         #expect(config.maxConcurrent == 4)
-        #expect(config.leaseSeconds == 30)
+        #expect(config.leaseSeconds == 30 && config.leaseConfirmMilliseconds == 250)
         #expect(config.leaseStore.prefix == "leases/")
         #expect(config.leaseStore.store.displayName == DirectoryStore(root: dir.file("store")).displayName)
-        #expect(config.warnings == ["backstream.toml:33: glob \"nothing/*.db\" matched no file"])
+        #expect(config.warnings == ["backstream.toml:34: glob \"nothing/*.db\" matched no file"])
 
         let byName = Dictionary(uniqueKeysWithValues: config.databases.map { ($0.name, $0) })
         let portal = try #require(byName["portal"])
@@ -130,7 +131,7 @@ struct FleetConfigurationTests {
         #expect(portal.compression == .gzip && portal.level == nil && portal.dialect == .sqlite && portal.recipients.isEmpty)
         #expect(portal.destination.store.displayName == DirectoryStore(root: dir.file("store")).displayName)
         #expect(portal.destination.prefix == "backups/portal/")
-        #expect(config.maxConcurrent == nil && config.leaseSeconds == 60 && config.warnings.isEmpty)
+        #expect(config.maxConcurrent == nil && config.leaseSeconds == 60 && config.leaseConfirmMilliseconds == 0 && config.warnings.isEmpty)
         #expect(config.leaseStore.prefix == "leases/")
     }
 
@@ -227,6 +228,7 @@ struct FleetConfigurationTests {
         Refusal(label: "d1 without a name", text: "[[database]]\nd1 = \"d1://acct/db\"\n", line: 2, reason: "a d1 entry needs a name"),
         Refusal(label: "bad d1 location", text: "[[database]]\nname = \"e\"\nd1 = \"d1://acct\"\n", line: 3, reason: "d1 \"d1://acct\": D1 location d1://acct names no database"),
         Refusal(label: "lease_seconds out of range", text: "lease_seconds = 4\n" + ok, line: 1, reason: "lease_seconds must be 5 to 3600, not 4"),
+        Refusal(label: "lease_confirm_ms out of range", text: "lease_confirm_ms = -1\n" + ok, line: 1, reason: "lease_confirm_ms must be 0 to 5000, not -1"),
         Refusal(label: "max_concurrent zero", text: "max_concurrent = 0\n" + ok, line: 1, reason: "max_concurrent must be at least 1"),
         Refusal(label: "two databases under one prefix", text: ok + "prefix = \"shared\"\n[[database]]\npath = \"tenants/a.db\"\nprefix = \"shared/\"\n", line: 5,
                 reason: "database \"a\" (shared/) and database \"portal\" (shared/) overlap"),
