@@ -57,6 +57,10 @@ package actor BackupCoordinator {
     /// How often a replica watching another's lease reads it again: a third of its lifetime.
     package var recheckInterval: TimeInterval { max(1, (configuration.leases?.ttl ?? 60) / 3) }
 
+    /// Up to this long a replica waits, at random, before claiming a run that fell due: replicas
+    /// wake on the same minute, and R2 takes one write a second per key (the rest get 429).
+    package var claimJitter: TimeInterval { leases == nil ? 0 : 1 }
+
     /// The only database of a one-database server (the guide's paths); nil for a fleet.
     package var single: DatabaseCoordinator? { databases.count == 1 ? databases.values.first : nil }
 
@@ -83,6 +87,7 @@ package actor BackupCoordinator {
             await database.end(nil)
             throw CancellationError()
         }
+        await database.markStarted(at: configuration.clock.now())
         let (result, attempted) = await run(database, trigger: trigger, userID: userID, scheduled: scheduled, recheck: recheck,
                                             cancellation: cancellation)
         await budget.release()

@@ -131,6 +131,14 @@ package struct BackupScheduler: Service {
             ])
             return
         }
+        let jitter = await coordinator.claimJitter
+        if jitter > 0 {
+            do {
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 0..<Int64(jitter * 1000))))
+            } catch {
+                return
+            }
+        }
         var recheck = false
         while !Task.isCancelled, !(await database.removed) {
             do {

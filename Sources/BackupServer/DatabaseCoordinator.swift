@@ -8,9 +8,12 @@ import Support
 /// database whose backups keep failing. Only state: `BackupCoordinator` runs the jobs.
 package actor DatabaseCoordinator {
     package struct Running: Sendable {
-        package let started: Date
+        /// When it took a slot of the budget; until then, when it was asked for.
+        package var started: Date
         package let trigger: BackupJob.Trigger
         let cancellation: Cancellation
+        /// Waiting for a slot of the budget (not backing up yet).
+        package var queued = true
     }
 
     package private(set) var database: FleetDatabase
@@ -48,6 +51,12 @@ package actor DatabaseCoordinator {
         let cancellation = Cancellation()
         running = Running(started: now, trigger: trigger, cancellation: cancellation)
         return cancellation
+    }
+
+    /// The run `begin` reserved took a slot and starts now.
+    func markStarted(at now: Date) {
+        running?.started = now
+        running?.queued = false
     }
 
     /// Ends the run `begin` started; `run` is nil when nothing was attempted here (another
@@ -90,7 +99,10 @@ package actor DatabaseCoordinator {
     /// Everything the status answers show, read in one hop.
     package struct Snapshot: Sendable {
         package let database: FleetDatabase
-        package let running: Running?
+        /// The backup in progress; nil while it only waits for a slot (`queuedSince`).
+        package var running: Running? { reserved?.queued == false ? reserved : nil }
+        package var queuedSince: Date? { reserved?.queued == true ? reserved?.started : nil }
+        let reserved: Running?
         package let lastRun: BackupRun?
         package let lastSuccess: BackupRun?
         package let nextScheduledRun: Date?
@@ -102,7 +114,7 @@ package actor DatabaseCoordinator {
     }
 
     package func snapshot() -> Snapshot {
-        Snapshot(database: database, running: running, lastRun: lastRun, lastSuccess: lastSuccess, nextScheduledRun: nextScheduledRun,
+        Snapshot(database: database, reserved: running, lastRun: lastRun, lastSuccess: lastSuccess, nextScheduledRun: nextScheduledRun,
                  consecutiveFailures: consecutiveFailures, backoffUntil: backoffUntil)
     }
 

@@ -214,6 +214,39 @@ struct FleetServerTests {
         #expect((after[1]["last"] as? String)?.hasPrefix("manual backup succeeded") == true && after[1]["ok"] as? Bool == true, "\(after)")
     }
 
+    @Test("past the budget a backup waits its turn, shown as queued, not running")
+    func queuedPastTheBudget() async throws {
+        let dir = try TemporaryDirectory("fleet-queued")
+        defer { dir.remove() }
+        let paths = [try GracefulShutdownTests.largeDatabase(in: dir)] + (try Self.databases(1, in: dir))
+        var configuration = try Self.configuration(try Self.fleet(paths, store: dir.file("store")), store: dir.file("store"), dir: dir)
+        configuration.maxConcurrent = 1
+        let server = try await ServerHarness.start(configuration)
+        defer { Task { await server.stop() } }
+        async let large = server.send("POST", "/api/admin/databases/large/backup", bearer: Self.token)
+        var byName: [String: [String: Any]] = [:]
+        for _ in 0..<200 {
+            let listed = try await server.get("/api/admin/databases", bearer: Self.token).json()["databases"] as? [[String: Any]] ?? []
+            byName = Dictionary(uniqueKeysWithValues: listed.compactMap { d in (d["name"] as? String).map { ($0, d) } })
+            if !(byName["large"]?["running"] is NSNull) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(byName["large"]?["running"] is [String: Any], "\(byName)")
+        async let small = server.send("POST", "/api/admin/databases/tenant-00/backup", bearer: Self.token)
+        var queued: [String: Any] = [:]
+        for _ in 0..<200 {
+            let listed = try await server.get("/api/admin/databases", bearer: Self.token).json()["databases"] as? [[String: Any]] ?? []
+            queued = listed.first { $0["name"] as? String == "tenant-00" } ?? [:]
+            if queued["queued_since"] is String { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(queued["queued_since"] is String && queued["running"] is NSNull, "\(queued)")
+        #expect(try await large.status == 200)
+        #expect(try await small.status == 200)
+        let after = try await server.get("/api/admin/databases", bearer: Self.token).json()["databases"] as? [[String: Any]] ?? []
+        #expect(after.allSatisfy { $0["queued_since"] is NSNull && $0["running"] is NSNull }, "\(after)")
+    }
+
     @Test("the budget grants at most its limit at once, in the order asked, and skips a cancelled waiter")
     func budgetOrder() async throws {
         let budget = WorkBudget(limit: 2)

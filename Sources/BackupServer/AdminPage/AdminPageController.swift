@@ -110,6 +110,9 @@ struct AdminPageController {
         status += "<dt>Next scheduled run</dt><dd id=\"next-run\">\(chosen.nextScheduledRun.map { BackupMetadata.iso8601($0) } ?? "none")</dd>"
         let last = chosen.lastRun
         status += "<dt>Last run</dt><dd id=\"last-run\" class=\"\(last.map { $0.ok ? "ok" : "error" } ?? "")\">\(AdminHTML.escape(Self.lastText(last)))</dd>"
+        if let queued = chosen.queuedSince {
+            status += "<dt>Queued</dt><dd>waiting for a backup slot since \(BackupMetadata.iso8601(queued))</dd>"
+        }
         if let running = chosen.running {
             status += "<dt>Running</dt><dd>\(running.trigger.rawValue) backup since \(BackupMetadata.iso8601(running.started))</dd>"
         }

@@ -21,7 +21,8 @@ struct DatabaseAnswer: Encodable {
     let snapshot: DatabaseCoordinator.Snapshot
 
     enum CodingKeys: String, CodingKey {
-        case name, source, store, prefix, schedule, status, nextRun = "next_run", running, lastBackup = "last_backup"
+        case name, source, store, prefix, schedule, status, nextRun = "next_run", running, queuedSince = "queued_since"
+        case lastBackup = "last_backup"
         case lastSuccess = "last_success", consecutiveFailures = "consecutive_failures", backoffUntil = "backoff_until"
     }
 
@@ -37,6 +38,7 @@ struct DatabaseAnswer: Encodable {
         try c.encode(snapshot.nextScheduledRun.map(BackupMetadata.iso8601), forKey: .nextRun)
         try c.encode(snapshot.running.map { HealthAnswer.Running(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
                      forKey: .running)
+        try c.encode(snapshot.queuedSince.map(BackupMetadata.iso8601), forKey: .queuedSince)
         try c.encode(snapshot.lastRun.map(RunAnswer.init), forKey: .lastBackup)
         try c.encode(snapshot.lastSuccess.map { BackupMetadata.iso8601($0.finished) }, forKey: .lastSuccess)
         try c.encode(snapshot.consecutiveFailures, forKey: .consecutiveFailures)
