@@ -231,27 +231,25 @@ package final class LeaseManager: Sendable {
     /// The lease object with the ETag of the very version read: HEAD, GET, HEAD, again while
     /// the two ETags differ (a write in between). nil when there is none.
     private func readStored(key: String) throws -> StoredLease? {
-        for _ in 0..<4 {
-            guard let before = try store.head(key: key), let etag = before.etag else { return nil }
-            let bytes: [UInt8]
-            do {
-                bytes = try store.getBytes(key: key, limit: Self.maximumBodyBytes)
-            } catch let error as ObjectStoreError where error.code == .notFound {
-                return nil
-            } catch let error as ObjectStoreError where error.code == .invalidArgument && !error.isInvalidKey {
-                return .unreadable(etag: etag, reason: "larger than \(Self.maximumBodyBytes) bytes")
-            }
-            guard try store.head(key: key)?.etag == etag else { continue }
-            guard let body = try? JSONDecoder().decode(LeaseBody.self, from: Data(bytes)) else {
-                return .unreadable(etag: etag, reason: "not the JSON of a lease")
-            }
-            guard let expires = HTTPDate.parseISO8601(body.expires), let acquired = HTTPDate.parseISO8601(body.acquired) else {
-                return .unreadable(etag: etag, reason: "its times are not ISO 8601")
-            }
-            return .lease(Lease(database: body.database, run: body.run, key: key, etag: etag, holder: body.holder,
-                                expires: expires, state: body.state, backupKey: body.backupKey, acquired: acquired))
+        // One request: the body and the ETag of that very version (a ranged GET on S3).
+        let version: ObjectVersion
+        do {
+            guard let found = try store.getVersion(key: key, limit: Self.maximumBodyBytes) else { return nil }
+            version = found
+        } catch let error as ObjectStoreError where error.code == .invalidArgument && !error.isInvalidKey {
+            // Too large to be ours: taken over, like garbage, by the ETag of what is there.
+            guard let etag = try store.head(key: key)?.etag else { return nil }
+            return .unreadable(etag: etag, reason: "larger than \(Self.maximumBodyBytes) bytes")
         }
-        throw LeaseError(.store, "the lease \(key) in \(store.displayName) changed on every read; try again", key: key)
+        let etag = version.etag
+        guard let body = try? JSONDecoder().decode(LeaseBody.self, from: Data(version.bytes)) else {
+            return .unreadable(etag: etag, reason: "not the JSON of a lease")
+        }
+        guard let expires = HTTPDate.parseISO8601(body.expires), let acquired = HTTPDate.parseISO8601(body.acquired) else {
+            return .unreadable(etag: etag, reason: "its times are not ISO 8601")
+        }
+        return .lease(Lease(database: body.database, run: body.run, key: key, etag: etag, holder: body.holder,
+                            expires: expires, state: body.state, backupKey: body.backupKey, acquired: acquired))
     }
 
     private func storeError(_ error: any Error, key: String, doing: String) -> any Error {

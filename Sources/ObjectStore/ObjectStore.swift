@@ -41,6 +41,21 @@ package protocol ObjectStore: Sendable {
     /// Every object whose key starts with `prefix`, sorted by key. S3 listings carry no metadata.
     func list(prefix: String) throws -> [ObjectInfo]
     func delete(keys: [String]) throws
+    /// A small object whole with the ETag of exactly that version, in one request where the
+    /// store allows it; nil when there is none. Larger than `limit` bytes is refused
+    /// (`.invalidArgument`) without reading it all.
+    func getVersion(key: String, limit: Int) throws -> ObjectVersion?
+}
+
+/// A small object's bytes and the ETag of that version.
+package struct ObjectVersion: Sendable, Equatable {
+    package var bytes: [UInt8]
+    package var etag: String
+
+    package init(bytes: [UInt8], etag: String) {
+        self.bytes = bytes
+        self.etag = etag
+    }
 }
 
 /// An object being written. Chunks may have any size; nothing is visible before `finish()`.

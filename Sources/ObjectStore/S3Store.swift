@@ -106,6 +106,27 @@ package final class S3Store: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// One ranged GET: the body (at most `limit` + 1 bytes asked for, so a huge object planted
+    /// at the key is never read whole) and the ETag of the version it came from.
+    package func getVersion(key: String, limit: Int) throws -> ObjectVersion? {
+        try validate(key: key, metadata: [:])
+        let response: HTTPResponse
+        do {
+            response = try configuration.retry.run { _ in try request("GET", key: key, headers: [("Range", "bytes=0-\(limit)")]) }
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            return nil
+        } catch let error as ObjectStoreError where error.httpStatus == 416 {
+            // An empty object has no byte 0 to range over: read it the long way.
+            return try readVersionInSteps(key: key, limit: limit)
+        }
+        let total = response.headers["content-range"].flatMap { $0.split(separator: "/").last }.flatMap { Int($0) }
+        guard response.body.count <= limit, (total ?? 0) <= limit else { throw tooLarge(key, limit: limit) }
+        guard let etag = response.headers["etag"] else {
+            return try readVersionInSteps(key: key, limit: limit)
+        }
+        return ObjectVersion(bytes: response.body, etag: etag)
+    }
+
     package func list(prefix: String) throws -> [ObjectInfo] {
         try validatePrefix(prefix)
         var objects: [ObjectInfo] = []

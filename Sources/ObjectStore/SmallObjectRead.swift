@@ -9,6 +9,30 @@ extension ObjectStore {
         try get(key: key, into: sink)
         return sink.bytes
     }
+
+    /// Stores without a one-request read: HEAD, GET, HEAD until the ETag holds still.
+    package func getVersion(key: String, limit: Int) throws -> ObjectVersion? {
+        try readVersionInSteps(key: key, limit: limit)
+    }
+
+    package func readVersionInSteps(key: String, limit: Int) throws -> ObjectVersion? {
+        for _ in 0..<4 {
+            guard let before = try head(key: key)?.etag else { return nil }
+            let bytes: [UInt8]
+            do {
+                bytes = try getBytes(key: key, limit: limit)
+            } catch let error as ObjectStoreError where error.code == .notFound {
+                return nil
+            }
+            if try head(key: key)?.etag == before { return ObjectVersion(bytes: bytes, etag: before) }
+        }
+        throw ObjectStoreError(.serverError, store: displayName, key: key, cause: "the object changed on every read")
+    }
+
+    /// The refusal of an object over `limit` bytes.
+    func tooLarge(_ key: String, limit: Int) -> ObjectStoreError {
+        ObjectStoreError(.invalidArgument, store: displayName, key: key, cause: "the object is larger than the \(limit) bytes expected here")
+    }
 }
 
 /// Collects what a `get` delivers, up to a limit.

@@ -68,6 +68,30 @@ struct ConditionalWriteTests {
         #expect(try store.head(key: "lease.json")?.etag == v2)
     }
 
+    @Test("getVersion: a small object and its version's ETag in one read; absent is nil, empty is empty, too large is refused",
+          arguments: Kind.allCases)
+    func getVersion(kind: Kind) throws {
+        let (store, cleanup) = try Self.makeStore(kind)
+        defer { cleanup() }
+        #expect(try store.getVersion(key: "v/missing.json", limit: 64) == nil)
+        let etag = try store.put(key: "v/one.json", bytes: Array("{\"a\":1}".utf8), metadata: [:], contentType: "application/json",
+                                 condition: .ifAbsent)
+        let version = try #require(try store.getVersion(key: "v/one.json", limit: 64))
+        #expect(version.bytes == Array("{\"a\":1}".utf8))
+        let headed = try store.head(key: "v/one.json")?.etag
+        #expect(version.etag == etag && version.etag == headed)
+        try store.put(key: "v/empty.json", bytes: [], metadata: [:], contentType: "application/json")
+        #expect(try store.getVersion(key: "v/empty.json", limit: 64)?.bytes == [])
+        try store.put(key: "v/big.json", bytes: [UInt8](repeating: 0x41, count: 65), metadata: [:], contentType: "application/json")
+        #expect(try store.getVersion(key: "v/big.json", limit: 65)?.bytes.count == 65)
+        do {
+            _ = try store.getVersion(key: "v/big.json", limit: 64)
+            Issue.record("an object over the limit was read")
+        } catch {
+            #expect((error as? ObjectStoreError)?.code == .invalidArgument, "\(error)")
+        }
+    }
+
     @Test("a same-size rewrite of a folder object changes its ETag")
     func folderETagChangesOnRewrite() throws {
         let (store, cleanup) = try Self.makeStore(.folder)
