@@ -108,7 +108,10 @@ struct FleetReplicaTests {
         let logged = replicas.flatMap { Self.completedKeys($0.log) }
         #expect(Set(logged).count == logged.count, "a key was written twice: \(logged.sorted())")
         let stored = Set(objects.map(\.key).filter { BackupKey(key: $0, prefix: ($0 as NSString).deletingLastPathComponent + "/") != nil })
-        #expect(stored == Set(logged), "stored \(stored.count), logged \(logged.count)")
+        #expect(Set(logged).isSubset(of: stored), "logged but not stored: \(Set(logged).subtracting(stored))")
+        // The killed replica may have stored a backup (it runs 2 at once) and died before logging
+        // it; the replica that took that run over found the key taken and overwrote nothing.
+        #expect(stored.subtracting(logged).count <= 2, "stored but never logged: \(stored.subtracting(logged))")
         #expect(replicas.filter { $0 !== victim }.allSatisfy { $0.process.terminationStatus == 0 })
     }
 
