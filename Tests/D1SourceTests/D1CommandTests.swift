@@ -16,6 +16,50 @@ struct D1CommandTests {
         return (dir, try D1Emulator(folder: dir.file("d1"), arguments: arguments))
     }
 
+    @Test("a d1:// entry of a fleet file is backed up by serve --config like a file, by name")
+    func fleetEntry() async throws {
+        let (dir, emulator) = try Self.served("fleet")
+        defer { emulator.stop(); dir.remove() }
+        let local = dir.file("local.db")
+        try TestDatabase(local).execute("CREATE TABLE n(x); INSERT INTO n VALUES (1);")
+        let config = dir.file("fleet.toml")
+        try """
+            store = "\(dir.file("store"))"
+            schedule = "off"
+            [[database]]
+            path = "\(local)"
+            [[database]]
+            name = "edge"
+            d1 = "d1://\(D1Emulator.account)/app"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let port = try ProcessRunner.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+            .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: Fixtures.backstreamBinary)
+        serve.arguments = ["serve", "--config", config, "--port", port]
+        serve.environment = ProcessInfo.processInfo.environment.merging(emulator.environment()) { $1 }
+            .merging(["BACKSTREAM_ADMIN_TOKENS": "fleet-admin-token", "BACKSTREAM_STORE": ""]) { $1 }
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { serve.terminate() }
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<100 {
+            if try ProcessRunner.run(["curl", "-sf", base + "/healthz"]).status == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let created = try ProcessRunner.run(["curl", "-s", "-X", "POST", "-H", "Authorization: Bearer fleet-admin-token",
+                                             base + "/api/admin/databases/edge/backup"])
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(created.stdoutText.utf8)) as? [String: Any],
+                                  "\(created.stdoutText) \(created.stderrText)")
+        let key = try #require(answer["key"] as? String, "\(answer)")
+        #expect(key.hasPrefix("backups/edge/database-"))
+        let restored = dir.file("restored.db")
+        let restore = try ProcessRunner.run([Fixtures.backstreamBinary, "restore", key, "--store", dir.file("store"), "--into", restored])
+        #expect(restore.status == 0, "\(restore.stderrText)")
+        #expect(try TestDatabase(restored).strings("SELECT CAST(big AS TEXT) FROM t ORDER BY id") == ["9223372036854775807", "-9007199254740993"])
+    }
+
     @Test("a wrong token is one line naming D1 and the cause, never the token")
     func wrongToken() throws {
         let (dir, emulator) = try Self.served("token")
