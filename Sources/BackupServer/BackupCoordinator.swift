@@ -5,6 +5,7 @@ import Fleet
 import Foundation
 import Logging
 import Support
+import Synchronization
 
 /// Runs the fleet's backups: at most `maxConcurrent` at once in the whole process (granted in
 /// due order), one per database at a time, each under a lease in the store when replicas
@@ -19,6 +20,16 @@ package actor BackupCoordinator {
         case heldElsewhere(Lease)
         /// The run was already done (or failed) by some replica: nothing to do.
         case alreadyDone(Lease)
+
+        /// The backup this request ran; a run another replica holds or finished answers 409,
+        /// as a second trigger on one server does.
+        package func outcome() throws(ServerError) -> BackupJob.Outcome {
+            switch self {
+            case .backedUp(let outcome): return outcome
+            case .heldElsewhere(let lease), .alreadyDone(let lease):
+                throw .busy(started: nil, holder: "replica \(lease.holder)")
+            }
+        }
     }
 
     private let configuration: ServerConfiguration
@@ -54,6 +65,13 @@ package actor BackupCoordinator {
 
     package func database(named name: String) -> DatabaseCoordinator? { databases[name] }
 
+    /// Every database's state, by name, for the status answers and the admin page.
+    package func snapshots() async -> [DatabaseCoordinator.Snapshot] {
+        var snapshots: [DatabaseCoordinator.Snapshot] = []
+        for database in all { snapshots.append(await database.snapshot()) }
+        return snapshots
+    }
+
     /// How often a replica watching another's lease reads it again: a third of its lifetime.
     package var recheckInterval: TimeInterval { max(1, (configuration.leases?.ttl ?? 60) / 3) }
 
@@ -69,11 +87,7 @@ package actor BackupCoordinator {
         guard let only = single else {
             throw ServerError.notFound("this server backs up \(databases.count) databases: use /api/admin/databases/{name}/backup")
         }
-        switch try await backup(only, trigger: trigger, userID: userID, scheduled: nil) {
-        case .backedUp(let outcome): return outcome
-        case .heldElsewhere(let lease), .alreadyDone(let lease):
-            throw ServerError.busy(started: nil, holder: "replica \(lease.holder)")
-        }
+        return try await backup(only, trigger: trigger, userID: userID, scheduled: nil).outcome()
     }
 
     /// Backs up and prunes one database. `scheduled` names the run (the lease and the key's
@@ -88,8 +102,8 @@ package actor BackupCoordinator {
             throw CancellationError()
         }
         await database.markStarted(at: configuration.clock.now())
-        let (result, attempted) = await run(database, trigger: trigger, userID: userID, scheduled: scheduled, recheck: recheck,
-                                            cancellation: cancellation)
+        let (result, attempted) = await claimAndRun(database, trigger: trigger, userID: userID, scheduled: scheduled,
+                                                    recheck: recheck, cancellation: cancellation)
         await budget.release()
         await database.end(attempted)
         return try result.get()
@@ -97,19 +111,9 @@ package actor BackupCoordinator {
 
     /// The part of `backup` that holds a slot: claim, back up, finish the lease. Returns the
     /// run to record (nil when nothing was attempted here).
-    private func run(_ database: DatabaseCoordinator, trigger: BackupJob.Trigger, userID: String?, scheduled: Date?,
-                     recheck: Bool, cancellation: Cancellation) async -> (Result<RunResult, any Error>, BackupRun?) {
-        do {
-            return try await claimAndRun(database, trigger: trigger, userID: userID, scheduled: scheduled, recheck: recheck,
-                                         cancellation: cancellation)
-        } catch {
-            return (.failure(error), nil)
-        }
-    }
-
     private func claimAndRun(_ database: DatabaseCoordinator, trigger: BackupJob.Trigger, userID: String?, scheduled: Date?,
-                             recheck: Bool, cancellation: Cancellation) async throws -> (Result<RunResult, any Error>, BackupRun?) {
-        if shuttingDown { throw ServerError.shuttingDown }
+                             recheck: Bool, cancellation: Cancellation) async -> (Result<RunResult, any Error>, BackupRun?) {
+        if shuttingDown { return (.failure(ServerError.shuttingDown), nil) }
         let fleetDatabase = await database.database
         let name = fleetDatabase.name
         let log = logger.with(database: name)
@@ -219,7 +223,7 @@ package actor BackupCoordinator {
         guard let leases, let ttl = configuration.leases?.ttl else { return renewal }
         let log = logger.with(database: lease.database)
         let clock = configuration.clock
-        renewal.task = Task {
+        renewal.start(Task {
             var current = lease
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(ttl * 1000 / 3)))
@@ -243,7 +247,7 @@ package actor BackupCoordinator {
                     }
                 }
             }
-        }
+        })
         return renewal
     }
 
@@ -323,22 +327,28 @@ package actor BackupCoordinator {
 }
 
 /// The lease a running backup holds, as renewals replace it.
-final class LeaseRenewal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lease: Lease
-    private var lost = false
-    var task: Task<Void, Never>?
+final class LeaseRenewal: Sendable {
+    private struct State {
+        var lease: Lease
+        var lost = false
+        var task: Task<Void, Never>?
+    }
 
-    init(_ lease: Lease) { self.lease = lease }
+    private let state: Mutex<State>
 
-    func update(_ lease: Lease) { lock.withLock { self.lease = lease } }
-    func markLost() { lock.withLock { lost = true } }
+    init(_ lease: Lease) { state = Mutex(State(lease: lease)) }
+
+    /// The task that renews; `stop` cancels and awaits it.
+    func start(_ task: Task<Void, Never>) { state.withLock { $0.task = task } }
+    func update(_ lease: Lease) { state.withLock { $0.lease = lease } }
+    func markLost() { state.withLock { $0.lost = true } }
 
     /// Stops renewing; the current lease, or nil when it was lost to another replica.
     func stop() async -> Lease? {
+        let task = state.withLock { $0.task }
         task?.cancel()
         await task?.value
-        return lock.withLock { lost ? nil : lease }
+        return state.withLock { $0.lost ? nil : $0.lease }
     }
 }
 

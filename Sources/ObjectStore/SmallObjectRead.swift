@@ -31,7 +31,13 @@ extension ObjectStore {
 
     /// The refusal of an object over `limit` bytes.
     func tooLarge(_ key: String, limit: Int) -> ObjectStoreError {
-        ObjectStoreError(.invalidArgument, store: displayName, key: key, cause: "the object is larger than the \(limit) bytes expected here")
+        ObjectStoreError.tooLarge(store: displayName, key: key, limit: limit)
+    }
+}
+
+extension ObjectStoreError {
+    static func tooLarge(store: String, key: String, limit: Int) -> ObjectStoreError {
+        ObjectStoreError(.invalidArgument, store: store, key: key, cause: "the object is larger than the \(limit) bytes expected here")
     }
 }
 
@@ -51,8 +57,7 @@ private final class BytesSink: ChunkSink {
     func write(_ chunk: Chunk) throws {
         defer { chunk.recycle() }
         guard bytes.count + chunk.count <= limit else {
-            throw ObjectStoreError(.invalidArgument, store: store, key: key,
-                                   cause: "the object is larger than the \(limit) bytes expected here")
+            throw ObjectStoreError.tooLarge(store: store, key: key, limit: limit)
         }
         bytes.append(contentsOf: chunk.bytes)
     }

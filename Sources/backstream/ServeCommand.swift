@@ -139,19 +139,19 @@ struct ServeCommand: AsyncParsableCommand {
     /// The fleet of `--config`; the same load runs again on SIGHUP.
     private func fleetConfiguration(_ path: String) throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
+        // The flag wins over the file, at start and on every reload.
         let flag = maxConcurrent
+        let budget: @Sendable (FleetConfiguration) -> Int = { flag ?? $0.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent }
         let load: ServerConfiguration.FleetLoader = {
             let file = try FleetConfiguration.load(path: path, environment: environment)
-            return ServerConfiguration.LoadedFleet(databases: file.databases,
-                                                   maxConcurrent: flag ?? file.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent,
-                                                   warnings: file.warnings)
+            return ServerConfiguration.LoadedFleet(databases: file.databases, maxConcurrent: budget(file), warnings: file.warnings)
         }
         let file = try FleetConfiguration.load(path: path, environment: environment)
         for warning in file.warnings { Terminal.status("backstream: warning: \(warning)\n") }
         guard let first = file.databases.first else { throw ValidationError("\(path) lists no database") }
         var configuration = ServerConfiguration(databasePath: first.source, destination: first.destination)
         configuration.fleet = file.databases
-        configuration.maxConcurrent = flag ?? file.maxConcurrent ?? ServerConfiguration.defaultMaxConcurrent
+        configuration.maxConcurrent = budget(file)
         configuration.leases = .init(destination: file.leaseStore, ttl: TimeInterval(file.leaseSeconds),
                                      confirm: Double(file.leaseConfirmMilliseconds) / 1000)
         configuration.reloadFleet = load

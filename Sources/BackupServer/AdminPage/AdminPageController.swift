@@ -54,19 +54,16 @@ struct AdminPageController {
         case .admin:
             do {
                 // A fleet shows every database and the backups of the one chosen (`?database=`).
-                let all = await coordinator.all
+                let snapshots = await coordinator.snapshots()
                 let chosenName = request.uri.queryParameters.get("database")
-                var chosen = all.first
-                for database in all where await database.name == chosenName { chosen = database }
-                guard let chosen else { throw ServerError.notFound("no database to show") }
-                let destination = await chosen.database.destination
+                guard let chosen = snapshots.first(where: { $0.database.name == chosenName }) ?? snapshots.first else {
+                    throw ServerError.notFound("no database to show")
+                }
+                let destination = chosen.database.destination
                 let entries = try await BlockingWork.run {
                     try BackupListing.entries(in: destination.store, prefix: destination.prefix, withMetadata: false)
                 }
-                var snapshots: [DatabaseCoordinator.Snapshot] = []
-                for database in all { snapshots.append(await database.snapshot()) }
-                return Self.html(renderList(entries, chosen: await chosen.snapshot(), fleet: configuration.fleet == nil ? nil : snapshots),
-                                 status: .ok)
+                return Self.html(renderList(entries, chosen: chosen, fleet: configuration.fleet == nil ? nil : snapshots), status: .ok)
             } catch {
                 let (_, sentence) = PublicError.describe(error)
                 let requestID = PublicError.newRequestID()

@@ -36,8 +36,7 @@ struct DatabaseAnswer: Encodable {
         try c.encode(database.schedule?.expression ?? "off", forKey: .schedule)
         try c.encode(snapshot.status, forKey: .status)
         try c.encode(snapshot.nextScheduledRun.map(BackupMetadata.iso8601), forKey: .nextRun)
-        try c.encode(snapshot.running.map { HealthAnswer.Running(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
-                     forKey: .running)
+        try c.encode(snapshot.running.map(HealthAnswer.Running.init), forKey: .running)
         try c.encode(snapshot.queuedSince.map(BackupMetadata.iso8601), forKey: .queuedSince)
         try c.encode(snapshot.lastRun.map(RunAnswer.init), forKey: .lastBackup)
         try c.encode(snapshot.lastSuccess.map { BackupMetadata.iso8601($0.finished) }, forKey: .lastSuccess)

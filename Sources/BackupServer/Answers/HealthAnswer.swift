@@ -3,7 +3,15 @@ import Hummingbird
 
 /// `GET /healthz`: the schedule and how the server's backups went. Absent facts are `null`.
 struct HealthAnswer: ResponseEncodable {
-    struct Running: Encodable { var started: String; var trigger: String }
+    struct Running: Encodable {
+        var started: String
+        var trigger: String
+
+        init(_ running: DatabaseCoordinator.Running) {
+            started = BackupMetadata.iso8601(running.started)
+            trigger = running.trigger.rawValue
+        }
+    }
 
     var status: String
     var schedule: String

@@ -3,7 +3,6 @@ import D1Source
 import Foundation
 import Hummingbird
 import Logging
-import ObjectStore
 
 /// The guide's admin API under `/api/admin/backup` (the one database of `serve DB`) and the
 /// same under `/api/admin/databases/{name}/backup` (any database of a fleet): list, create,
@@ -53,12 +52,8 @@ struct BackupsController {
     @Sendable func create(_ request: Request, context: Context) async throws -> BackupAnswer {
         do {
             let target = try await database(context)
-            switch try await coordinator.backup(target, trigger: .manual, userID: context.identity, scheduled: nil) {
-            case .backedUp(let result):
-                return BackupAnswer(result, withMetadata: true)
-            case .heldElsewhere(let lease), .alreadyDone(let lease):
-                throw ServerError.busy(started: nil, holder: "replica \(lease.holder)")
-            }
+            let result = try await coordinator.backup(target, trigger: .manual, userID: context.identity, scheduled: nil).outcome()
+            return BackupAnswer(result, withMetadata: true)
         } catch {
             throw ErrorResponse.failure(error, "the backup", logger: logger)
         }
@@ -81,21 +76,20 @@ struct BackupsController {
     }
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
-        let entry: BackupEntry, store: any ObjectStore
+        let entry: BackupEntry, destination: BackupDestination
         do {
-            (entry, store) = try await backupEntry(request, context: context, action: "download")
+            (entry, destination) = try await backupEntry(request, context: context, action: "download")
         } catch {
             throw ErrorResponse.failure(error, "the download", logger: logger)
         }
-        return BackupDownload(entry: entry, store: store,
+        return BackupDownload(entry: entry, store: destination.store,
                               stallSeconds: configuration.downloadStallSeconds, logger: logger)
             .response(close: context.closeConnection)
     }
 
     @Sendable func verify(_ request: Request, context: Context) async throws -> EditedResponse<VerifyAnswer> {
         do {
-            let destination = try await database(context).database.destination
-            let (entry, _) = try await backupEntry(request, context: context, action: "verify")
+            let (entry, destination) = try await backupEntry(request, context: context, action: "verify")
             let identities = configuration.identities
             let report = try await BlockingWork.run { try VerifyJob.run(entry, from: destination, identities: identities) }
             logger.info("verify", metadata: ["key": "\(entry.info.key)", "ok": "\(report.ok)"])
@@ -105,8 +99,8 @@ struct BackupsController {
         }
     }
 
-    /// The key in `<base>/<url-encoded key>/<action>`, and the store it is in.
-    func backupEntry(_ request: Request, context: Context, action: String) async throws -> (BackupEntry, any ObjectStore) {
+    /// The key in `<base>/<url-encoded key>/<action>`, and the destination of its database.
+    func backupEntry(_ request: Request, context: Context, action: String) async throws -> (BackupEntry, BackupDestination) {
         let destination = try await database(context).database.destination
         let base = named ? "/api/admin/databases/\(context.parameters.get("name") ?? "")/backup/" : "/api/admin/backup/"
         let path = request.uri.path
@@ -127,6 +121,6 @@ struct BackupsController {
             throw ServerError.notFound("the key is not a backup under the configured prefix")
         }
         guard BackupKey(key: full, prefix: destination.prefix) != nil else { throw BackupError.notABackup(key: full) }
-        return (try await BlockingWork.run { try destination.resolveKey(full) }, destination.store)
+        return (try await BlockingWork.run { try destination.resolveKey(full) }, destination)
     }
 }

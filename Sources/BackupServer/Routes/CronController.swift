@@ -22,12 +22,8 @@ struct CronController {
             guard let database = await coordinator.database(named: name) else {
                 throw ServerError.notFound("no database of that name: GET /api/admin/databases lists them")
             }
-            switch try await coordinator.backup(database, trigger: .scheduled, userID: nil, scheduled: nil) {
-            case .backedUp(let result):
-                return BackupAnswer(result, withMetadata: false)
-            case .heldElsewhere(let lease), .alreadyDone(let lease):
-                throw ServerError.busy(started: nil, holder: "replica \(lease.holder)")
-            }
+            let result = try await coordinator.backup(database, trigger: .scheduled, userID: nil, scheduled: nil).outcome()
+            return BackupAnswer(result, withMetadata: false)
         } catch {
             throw ErrorResponse.failure(error, "the backup", logger: logger)
         }

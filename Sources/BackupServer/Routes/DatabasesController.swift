@@ -11,8 +11,6 @@ struct DatabasesController {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> DatabasesAnswer {
-        var answers: [DatabaseAnswer] = []
-        for database in await coordinator.all { answers.append(DatabaseAnswer(snapshot: await database.snapshot())) }
-        return DatabasesAnswer(databases: answers)
+        DatabasesAnswer(databases: await coordinator.snapshots().map(DatabaseAnswer.init))
     }
 }

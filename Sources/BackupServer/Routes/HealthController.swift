@@ -14,13 +14,12 @@ struct HealthController {
     }
 
     @Sendable func health(_ request: Request, context: Context) async throws -> HealthAnswer {
-        var snapshots: [DatabaseCoordinator.Snapshot] = []
-        for database in await coordinator.all { snapshots.append(await database.snapshot()) }
+        let snapshots = await coordinator.snapshots()
         if snapshots.count == 1, let only = snapshots.first, configuration.fleet == nil {
             return HealthAnswer(
                 status: only.status, schedule: only.database.schedule?.expression ?? "off",
                 nextRun: only.nextScheduledRun.map(BackupMetadata.iso8601),
-                running: only.running.map { .init(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
+                running: only.running.map(HealthAnswer.Running.init),
                 lastBackup: only.lastRun.map(RunAnswer.init), lastSuccess: only.lastSuccess.map { BackupMetadata.iso8601($0.finished) })
         }
         // A fleet: the same fields over all databases (the latest run, the soonest next one),
@@ -32,7 +31,7 @@ struct HealthController {
         var answer = HealthAnswer(
             status: failing.isEmpty ? "ok" : "failing", schedule: "per database",
             nextRun: snapshots.compactMap(\.nextScheduledRun).min().map(BackupMetadata.iso8601),
-            running: running.map { .init(started: BackupMetadata.iso8601($0.started), trigger: $0.trigger.rawValue) },
+            running: running.map(HealthAnswer.Running.init),
             lastBackup: lastRun.map(RunAnswer.init), lastSuccess: lastSuccess.map(BackupMetadata.iso8601))
         answer.fleet = .init(databases: snapshots.count, failing: failing)
         return answer
