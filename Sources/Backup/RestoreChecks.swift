@@ -7,7 +7,15 @@ import SQLiteAccess
 /// The checks a restored database must pass, run on hardened read-only connections:
 /// integrity_check on one thread, row counts and foreign_key_check beside it on another,
 /// so the checks take one core's time, not two.
+///
+/// They run after the loader has let go of its page cache and buffers, so larger caches here do
+/// not raise the restore's peak memory, and they spare most page reads: foreign_key_check seeks
+/// into parent tables (334k reads of a 200 MB database with 512 KiB, 73k with 8 MiB) and
+/// integrity_check into every index (240k reads, 90k with 4 MiB: each page about once).
 struct RestoreChecks {
+    static let integrityCacheKiB = 4096
+    static let foreignKeyCacheKiB = 8192
+
     var integrity: [String] = []
     var tables: [(name: String, expected: Int64, actual: Int64)] = []
     var foreignKeys: (violations: Int?, digest: String) = (0, "")
@@ -15,22 +23,23 @@ struct RestoreChecks {
 
     static func run(path: String, tables expected: [(name: String, rows: Int64)]) throws -> RestoreChecks {
         let side = ThreadResult("restore-counts") { try counts(path: path, expected) }
-        let integrity = Result { () throws -> [String] in try SourceChecks.integrity(try reader(path)) }
+        let integrity = Result { () throws -> [String] in try SourceChecks.integrity(try reader(path, cacheKiB: integrityCacheKiB)) }
         var checks = try side.value()
         checks.integrity = try integrity.get()
         return checks
     }
 
-    private static func reader(_ path: String) throws -> Connection {
+    private static func reader(_ path: String, cacheKiB: Int) throws -> Connection {
         let db = try Connection(path: path, readOnly: true, noFollow: true)
         try db.harden()
+        try db.execute("PRAGMA cache_size=-\(cacheKiB)")
         return db
     }
 
     /// Counts rows of the tables the header names; a header name that is not a table of the
     /// restored schema is a problem, never a view to run.
     private static func counts(path: String, _ expected: [(name: String, rows: Int64)]) throws -> RestoreChecks {
-        let db = try reader(path)
+        let db = try reader(path, cacheKiB: foreignKeyCacheKiB)
         var checks = RestoreChecks()
         let kind = try db.prepare("SELECT type FROM main.sqlite_schema WHERE name = ?1")
         for table in expected {

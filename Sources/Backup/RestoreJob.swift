@@ -124,12 +124,13 @@ package enum RestoreJob {
                                           maxStatementBytes: maxStatementBytes)
             loader.cancellation = cancellation
             let crc = CRC32Sink(downstream: loader)
-            let decoding = Self.decoder(for: entry, downstream: crc, chunkCapacity: 256 << 10)
-            // Decoding and parsing run on their own thread while the download continues, and the
-            // loader runs SQLite on a third; two chunks in the hand-over queue keep them busy
-            // without adding to the memory bound. Decryption (when the object is age) runs on the
-            // download's thread, before the hand-over.
-            let input = BackupEncryption.decrypting(ThreadedSink(downstream: decoding, depth: 2), entry: entry, identities: identities)
+            // Three threads: the download decrypts (when the object is age) and decompresses,
+            // a second parses the SQL, the loader runs SQLite on a third. Decompression and
+            // parsing together kept one core busy while SQLite waited for statements; two
+            // decoded chunks in the hand-over queue keep both sides fed within the memory bound.
+            let parsing = ThreadedSink(downstream: crc, depth: 2)
+            let input = BackupEncryption.decrypting(Self.decoder(for: entry, downstream: parsing, chunkCapacity: 256 << 10),
+                                                    entry: entry, identities: identities)
             do {
                 try destination.store.get(key: entry.info.key, into: ProgressSink.counting(input, progress))
             } catch let error as DumpError where error.code == .invalidScript {

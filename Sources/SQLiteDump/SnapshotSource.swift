@@ -40,7 +40,8 @@ package final class SnapshotSource: RowSource {
         // The first read takes the shared lock (or WAL read mark) that pins the snapshot.
         _ = try connection.scalarInt("SELECT count(*) FROM main.sqlite_schema")
         if options.sourceChecks && (!isWAL || gate != nil) {
-            checks = try? SourceCheckRunner(databasePath: databasePath, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            checks = try? SourceCheckRunner(databasePath: databasePath, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds,
+                                                cacheKiB: options.sourceCheckCacheKiB)
         }
         try? gate?.execute("ROLLBACK")
     }
