@@ -179,6 +179,8 @@ package struct BackupJob {
         dumpOptions.progress = options.progress
         dumpOptions.timestamp = started
         dumpOptions.busyTimeoutMilliseconds = options.busyTimeoutMilliseconds
+        // Two 5 MiB parts leave no room under 64 MiB for the checks' larger caches.
+        if destination.store.uploadBufferBytes > 0 { dumpOptions.sourceCheckCacheKiB = DumpOptions.smallSourceCheckCacheKiB }
         let dumper: Dumper
         do {
             dumper = try options.openSource?(dumpOptions) ?? Dumper(databasePath: databasePath, options: dumpOptions)

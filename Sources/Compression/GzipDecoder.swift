@@ -6,8 +6,9 @@ import CZlib
 /// length. A stream that ends inside a member is reported as truncated.
 ///
 /// Backstream's own members declare their length (`GzipMember`): they are gathered whole and
-/// decoded in one libdeflate call, about twice as fast as zlib, which is most of a restore's
-/// parsing thread. Any other member (gzip's, pigz's, a single 300 MB one) streams through zlib.
+/// decoded in one libdeflate call, about twice as fast as zlib, and two at a time: every other
+/// member goes to a `GzipMemberWorker` while this thread decodes the next. Any other member
+/// (gzip's, pigz's, a single 300 MB one) streams through zlib, in order, on this thread.
 package final class GzipDecoder: ChunkSink {
     /// The longest member gathered whole; Backstream writes members of at most ~256 KiB.
     static let stagingCapacity = 512 << 10
@@ -16,8 +17,17 @@ package final class GzipDecoder: ChunkSink {
     private var stream = z_stream()
     private var initialized = false
     private let decompressor: OpaquePointer
-    private let staged: UnsafeMutableRawPointer
+    private var staged: UnsafeMutableRawPointer
     private var stagedCount = 0
+    /// The member the worker decodes: its input buffer (swapped with `staged`), the buffer its
+    /// output lands in, and its declared length; nil length when none is out.
+    private let worker: GzipMemberWorker?
+    private var workerInput: UnsafeMutableRawPointer
+    private let workerOutput: UnsafeMutableRawPointer
+    private var workerLength: Int?
+    /// Where this thread decodes a member while the worker's is still out.
+    private let localOutput: UnsafeMutableRawPointer
+    private let chunkCapacity: Int
     /// The declared length of the member being gathered; 0 while its header is incomplete.
     private var stagedTarget = 0
     private var inZlibMember = false
@@ -33,6 +43,11 @@ package final class GzipDecoder: ChunkSink {
         }
         self.decompressor = decompressor
         staged = UnsafeMutableRawPointer.allocate(byteCount: Self.stagingCapacity, alignment: 64)
+        workerInput = UnsafeMutableRawPointer.allocate(byteCount: Self.stagingCapacity, alignment: 64)
+        workerOutput = UnsafeMutableRawPointer.allocate(byteCount: chunkCapacity, alignment: 64)
+        localOutput = UnsafeMutableRawPointer.allocate(byteCount: chunkCapacity, alignment: 64)
+        self.chunkCapacity = chunkCapacity
+        worker = GzipMemberWorker()
         output = DecodedOutput(downstream: downstream, chunkCapacity: chunkCapacity, buffers: buffers)
         guard backstream_inflate_init_gzip(&stream) == Z_OK else {
             throw CompressionError(.corrupt, "zlib could not start a gzip decoder for \(name)")
@@ -41,9 +56,13 @@ package final class GzipDecoder: ChunkSink {
     }
 
     deinit {
+        worker?.stop()
         if initialized { inflateEnd(&stream) }
         libdeflate_free_decompressor(decompressor)
         staged.deallocate()
+        workerInput.deallocate()
+        workerOutput.deallocate()
+        localOutput.deallocate()
     }
 
     package func write(_ chunk: Chunk) throws {
@@ -71,7 +90,9 @@ package final class GzipDecoder: ChunkSink {
             } else if let size = GzipMember.declaredSize(staged), size <= Self.stagingCapacity {
                 stagedTarget = size
             } else {
-                // Another tool's member: zlib reads it, from the header bytes gathered so far.
+                // Another tool's member: zlib reads it, from the header bytes gathered so far,
+                // after the member the worker holds.
+                try collectWorkerMember()
                 let head = [UInt8](UnsafeRawBufferPointer(start: staged, count: stagedCount))
                 stagedCount = 0
                 inZlibMember = true
@@ -83,25 +104,49 @@ package final class GzipDecoder: ChunkSink {
         }
     }
 
-    /// Decodes the gathered member in one call, straight into the output chunk.
+    /// Decodes the gathered member in one libdeflate call: hands it to the worker when the worker
+    /// is free, else decodes it here beside the worker's and appends both in order.
     private func decodeStaged() throws {
         let size = Int(staged.loadUnaligned(fromByteOffset: stagedTarget - 4, as: UInt32.self).littleEndian)
+        defer {
+            stagedCount = 0
+            stagedTarget = 0
+        }
+        if let worker, workerLength == nil, size <= chunkCapacity {
+            swap(&staged, &workerInput)
+            try worker.submit(.init(input: workerInput, count: stagedTarget, output: workerOutput, capacity: size))
+            workerLength = size
+            return
+        }
+        var used = 0, produced = 0
+        let rc = libdeflate_gzip_decompress_ex(decompressor, staged, stagedTarget, localOutput, min(size, chunkCapacity), &used, &produced)
+        try collectWorkerMember()
+        guard rc == LIBDEFLATE_SUCCESS, used == stagedTarget else { throw damagedMember() }
+        try append(localOutput, produced)
+    }
+
+    /// Waits for the worker's member, if one is out, and appends it.
+    private func collectWorkerMember() throws {
+        guard let worker, let expected = workerLength else { return }
+        workerLength = nil
+        guard let produced = try worker.result(), produced == expected else { throw damagedMember() }
+        try append(workerOutput, produced)
+    }
+
+    private func append(_ bytes: UnsafeRawPointer, _ count: Int) throws {
         var out = try output.chunk()
-        if out.capacity - out.count < size {
+        if out.capacity - out.count < count {
             try output.flush()
             out = try output.chunk()
         }
-        var used = 0, produced = 0
-        let rc = libdeflate_gzip_decompress_ex(decompressor, staged, stagedTarget, out.base + out.count,
-                                               out.capacity - out.count, &used, &produced)
-        guard rc == LIBDEFLATE_SUCCESS, used == stagedTarget else {
-            throw CompressionError(.corrupt, "\(name) is not valid gzip (member \(members + 1) is damaged); the backup is damaged — use another one")
-        }
-        out.count += produced
+        (out.base + out.count).copyMemory(from: bytes, byteCount: count)
+        out.count += count
         members += 1
-        stagedCount = 0
-        stagedTarget = 0
         try output.flushIfFull()
+    }
+
+    private func damagedMember() -> CompressionError {
+        CompressionError(.corrupt, "\(name) is not valid gzip (member \(members + 1) is damaged); the backup is damaged — use another one")
     }
 
     /// Streams `bytes` through zlib until the member ends; returns the bytes after its end.
@@ -135,6 +180,7 @@ package final class GzipDecoder: ChunkSink {
     }
 
     package func finish() throws {
+        try collectWorkerMember()
         if inZlibMember || stagedCount > 0 || members == 0 {
             throw CompressionError(.truncated, "\(name) ends in the middle of its gzip data; the file or object was cut short")
         }

@@ -45,6 +45,13 @@ package protocol ObjectStore: Sendable {
     /// store allows it; nil when there is none. Larger than `limit` bytes is refused
     /// (`.invalidArgument`) without reading it all.
     func getVersion(key: String, limit: Int) throws -> ObjectVersion?
+    /// Memory an upload holds in its own buffers (S3's parts in flight), so that a caller keeping
+    /// the process under a bound can spend less elsewhere; 0 when writes go straight to a file.
+    var uploadBufferBytes: Int { get }
+}
+
+extension ObjectStore {
+    package var uploadBufferBytes: Int { 0 }
 }
 
 /// A small object's bytes and the ETag of that version.

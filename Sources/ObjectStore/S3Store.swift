@@ -30,6 +30,8 @@ package final class S3Store: ObjectStore, @unchecked Sendable {
 
     // MARK: ObjectStore
 
+    package var uploadBufferBytes: Int { max(2, configuration.maxConcurrentParts) * configuration.defaultPartSize }
+
     @discardableResult
     package func put(key: String, bytes: [UInt8], metadata: [String: String], contentType: String,
                      condition: WriteCondition) throws -> String? {

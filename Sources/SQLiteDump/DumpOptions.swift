@@ -22,7 +22,10 @@ package struct DumpOptions: Sendable {
     /// each, foreign_key_check and integrity_check read 574k pages of a 200 MB database through
     /// the kernel, with 8 MiB and 4 MiB 163k. A caller whose other buffers are large (multipart
     /// parts) passes less to keep the process under its bound.
-    package var sourceCheckCacheKiB = 12288
+    package var sourceCheckCacheKiB = DumpOptions.sourceCheckCacheKiB
+    package static let sourceCheckCacheKiB = 12288
+    /// For a dump sharing the process with multipart part buffers: 512 KiB a connection.
+    package static let smallSourceCheckCacheKiB = 1024
     /// Called from the dump thread about twice a second.
     package var progress: (@Sendable (DumpProgress) -> Void)?
 

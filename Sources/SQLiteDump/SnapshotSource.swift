@@ -41,7 +41,7 @@ package final class SnapshotSource: RowSource {
         _ = try connection.scalarInt("SELECT count(*) FROM main.sqlite_schema")
         if options.sourceChecks && (!isWAL || gate != nil) {
             checks = try? SourceCheckRunner(databasePath: databasePath, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds,
-                                                cacheKiB: options.sourceCheckCacheKiB)
+                                            cacheKiB: options.sourceCheckCacheKiB)
         }
         try? gate?.execute("ROLLBACK")
     }

@@ -87,4 +87,26 @@ struct GzipDecoderTests {
             }
         }
     }
+
+    @Test("two members decode at once (one on the worker), and a damaged one is named by its place",
+          arguments: [0, 1, 2, 5])
+    func damagedMemberIsNamed(index: Int) throws {
+        let ours = try Self.ours(sampleText(600_000, seed: 11))
+        var starts: [Int] = []
+        var offset = 0
+        while offset < ours.count {
+            starts.append(offset)
+            offset += Int(ours[offset + 16]) | Int(ours[offset + 17]) << 8 | Int(ours[offset + 18]) << 16
+        }
+        #expect(offset == ours.count && starts.count > 6)
+        var damaged = ours
+        damaged[starts[index] + 200] ^= 0x40
+        let decoder = try GzipDecoder(downstream: CollectingSink(), name: "bad.gz", chunkCapacity: 100_000)
+        let error = try #require(throws: CompressionError.self) {
+            try damaged.withUnsafeBytes { try decoder.decode($0) }
+            try decoder.finish()
+        }
+        #expect(error.code == .corrupt)
+        #expect(error.description.contains("member \(index + 1) is damaged"), "\(error)")
+    }
 }
