@@ -49,7 +49,8 @@ RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 SECTIONS = ["gzip", "plain", "verify", "backup", "restore", "restore-folder", "zstd", "encrypt", "upload"]
 DEFAULT_SECTIONS = [s for s in SECTIONS if s != "upload"]
 # What find_backstream reads from the binary's --help, and where.
-FEATURES = {"zstd-dump": "dump --compression", "zstd-backup": "backup --compression", "encrypt": "backup --encrypt-to"}
+FEATURES = {"zstd-dump": "dump --compression", "zstd-backup": "backup --compression", "encrypt": "backup --encrypt-to",
+            "no-checks": "dump --no-source-checks"}
 RSS_LIMIT = 64
 BUCKETS = itertools.count(1)
 ISSUE12 = "issue 12"
@@ -258,7 +259,11 @@ class Bench:
             return
         dump = self.case("backstream dump --compression zstd", f'$T {self.dump_args()} --compression zstd -o "$OUT"', self.w("bs.sql.zst"), True)
         base = self.case("sqlite3 .dump | zstd -3 -T2", '$T sqlite3 "$DB" .dump | $T zstd -q -3 -T2 > "$OUT"', self.w("sqlite.sql.zst"))
-        self.run.run(dump, base)
+        # Without the source's integrity and foreign-key checks, which sqlite3 .dump does not run.
+        unchecked = [self.case("backstream dump --compression zstd --no-source-checks",
+                               f'$T {self.dump_args()} --compression zstd --no-source-checks -o "$OUT"', self.w("bs-nc.sql.zst"), True)
+                     ] if "no-checks" in self.features else []
+        self.run.run(dump, *unchecked, base)
         backup = []
         if "zstd-backup" in self.features:
             self.s3()
@@ -268,11 +273,12 @@ class Bench:
                       self.aws_upload_case()]
             self.run.run(*backup)
         print()
-        measure.table(self.args.runs, dump, base, *backup)
+        measure.table(self.args.runs, dump, *unchecked, base, *backup)
         print("\nratios:")
-        measure.speed(dump, base, 2)
-        measure.size(dump, base, 1.0)
-        measure.rss(dump, RSS_LIMIT)
+        for case in [dump, *unchecked]:
+            measure.speed(case, base, 2)
+            measure.size(case, base, 1.0)
+            measure.rss(case, RSS_LIMIT)
         if backup:
             measure.speed(backup[0], backup[1], 6)
             measure.rss(backup[0], RSS_LIMIT)
@@ -429,6 +435,8 @@ def find_backstream(build: bool) -> tuple[str, set[str]]:
         features.add("zstd-backup")
     if backup and "--encrypt-to" in backup:
         features.add("encrypt")
+    if "--no-source-checks" in dump:
+        features.add("no-checks")
     return binary, features
 
 

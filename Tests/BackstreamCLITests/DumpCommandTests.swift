@@ -107,6 +107,27 @@ struct DumpCommandTests {
         #expect(try leftovers(dir, except: ["db.sqlite", "db.sqlite-journal"]).isEmpty)
     }
 
+    @Test("--no-source-checks leaves out the source's checks line; such a dump still restores through the store")
+    func withoutSourceChecks() throws {
+        let dir = try TemporaryDirectory("cli-no-checks")
+        defer { dir.remove() }
+        let source = try Fixtures.copy(Fixtures.chinook, to: dir, as: "chinook.sqlite")
+        let checked = try backstream(["dump", source])
+        let unchecked = try backstream(["dump", source, "--no-source-checks"])
+        #expect(checked.status == 0 && unchecked.status == 0, "\(unchecked.stderrText)")
+        #expect(checked.stdoutText.contains("\n-- source checks: foreign_key_check=0 "))
+        #expect(!unchecked.stdoutText.contains("-- source checks:"))
+        #expect(unchecked.stdoutText.hasSuffix("-- Backstream dump complete: 11 tables, 15607 rows.\n"))
+
+        let store = dir.file("store")
+        let upload = try ProcessRunner.shell("'\(Fixtures.backstreamBinary)' dump '\(source)' --no-source-checks --gzip | "
+                                             + "'\(Fixtures.backstreamBinary)' upload backups/database-2026-01-01-00-00-00.sql.gz --store '\(store)'")
+        #expect(upload.status == 0, "\(upload.stderrText)")
+        let restore = try backstream(["restore", "latest", "--store", store, "--into", dir.file("r.db")])
+        #expect(restore.status == 0, "\(restore.stderrText)")
+        #expect(try DatabaseComparison.differences(source, dir.file("r.db")).isEmpty)
+    }
+
     @Test("--help explains the command")
     func help() throws {
         let result = try backstream(["dump", "--help"])
