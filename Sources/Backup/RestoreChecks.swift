@@ -42,16 +42,35 @@ struct RestoreChecks {
         let db = try reader(path, cacheKiB: foreignKeyCacheKiB)
         var checks = RestoreChecks()
         let kind = try db.prepare("SELECT type FROM main.sqlite_schema WHERE name = ?1")
+        var seen = Set<String>(), repeatedOnce = Set<String>()
+        var missing: [String] = [], repeated: [String] = []
         for table in expected {
+            // Each table is counted once, however often a damaged header names it.
+            guard seen.insert(table.name).inserted else {
+                if repeatedOnce.insert(table.name).inserted { repeated.append(table.name) }
+                continue
+            }
             kind.reset()
             kind.bind(1, table.name)
             guard try kind.step(), kind.string(0) == "table" else {
-                checks.problems.append("the dump header names table \(table.name), which the script did not create")
+                missing.append(table.name)
                 continue
             }
             checks.tables.append((table.name, table.rows, try db.scalarInt("SELECT count(*) FROM main.\(SQLIdentifier.quote(table.name))")))
         }
+        if !missing.isEmpty { checks.problems.append("the dump header names \(listed(missing)), which the script did not create") }
+        if !repeated.isEmpty { checks.problems.append("the dump header names \(listed(repeated)) more than once") }
         checks.foreignKeys = try SourceChecks.foreignKeys(db)
         return checks
+    }
+
+    /// "table a", "tables a, b, c", or the first three and how many more.
+    private static func listed(_ names: [String]) -> String {
+        let shown = names.prefix(3).joined(separator: ", ")
+        switch names.count {
+        case 1: return "table \(shown)"
+        case 2, 3: return "tables \(shown)"
+        default: return "tables \(shown) and \(names.count - 3) more"
+        }
     }
 }

@@ -19,7 +19,8 @@ final class LoadExecutor: @unchecked Sendable {
     /// Line of the statement being run, for error messages.
     private var line = 1
     private var prefixes: [[UInt8]] = []
-    private var cache: [Int: Statement] = [:]
+    /// Prepared inserts by prefix id, then value count.
+    private var cache: [[Int: Statement]] = []
     private var lastKey = -1
     private var lastStatement: Statement?
 
@@ -55,7 +56,15 @@ final class LoadExecutor: @unchecked Sendable {
                 let id = Int(reader.read(UInt32.self))
                 let length = Int(reader.read(UInt32.self))
                 let prefix = Array(reader.bytes(length))
-                if id == prefixes.count { prefixes.append(prefix) } else { prefixes[id] = prefix }
+                if id == prefixes.count {
+                    prefixes.append(prefix)
+                    cache.append([:])
+                } else {
+                    // The parser reuses ids: statements of the id's old prefix go.
+                    prefixes[id] = prefix
+                    cache[id] = [:]
+                    if lastKey >> 32 == id { lastKey = -1; lastStatement = nil }
+                }
             case .insert:
                 let id = Int(reader.read(UInt32.self))
                 let count = Int(reader.read(UInt32.self))
@@ -86,7 +95,7 @@ final class LoadExecutor: @unchecked Sendable {
     }
 
     private func finalizeStatements() {
-        cache.removeAll()
+        for id in cache.indices { cache[id] = [:] }
         lastStatement = nil
         lastKey = -1
     }
@@ -98,7 +107,7 @@ final class LoadExecutor: @unchecked Sendable {
         let key = id << 32 | count
         if key == lastKey, let lastStatement { return lastStatement }
         let stmt: Statement
-        if let cached = cache[key] {
+        if let cached = cache[id][count] {
             stmt = cached
         } else {
             if !inTransaction { try begin() }
@@ -111,7 +120,7 @@ final class LoadExecutor: @unchecked Sendable {
                 if sandbox.denial != nil { throw prefix.withUnsafeBytes { statementError(SQLITE_AUTH, $0) } }
                 throw error
             }
-            cache[key] = stmt
+            cache[id][count] = stmt
         }
         lastKey = key
         lastStatement = stmt

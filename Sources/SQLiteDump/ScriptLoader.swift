@@ -33,11 +33,15 @@ package final class ScriptLoader: ChunkSink {
     private var prefixIDs: [[UInt8]: UInt32] = [:]
     private var lastPrefix: [UInt8] = []
     private var lastPrefixID: UInt32 = 0
+    private var prefixBytes = 0
+    static let maxPrefixes = 64
+    static let maxPrefixBytes = 1 << 20
     var seenStatement = false
     /// After an incomplete statement, wait for this much input before parsing again, so a
     /// statement arriving in many small pieces is parsed a logarithmic number of times.
     var retryAt = 0
     private var headerLines: [String] = []
+    private var headerBytes = 0
     let accepts: Source
     let maxStatementBytes: Int
     /// Line number (1-based) of the first pending byte, for error messages.
@@ -60,6 +64,11 @@ package final class ScriptLoader: ChunkSink {
     package var cancellation: Cancellation? {
         didSet { executor.cancellation = cancellation }
     }
+
+    /// Bounds of the header kept in memory (it has a line per table): a hostile object with
+    /// millions of header lines would otherwise hold them all and have each table counted again.
+    static let maxHeaderLines = 200_000
+    static let maxHeaderBytes = 16 << 20
 
     /// The default bound of one statement: rows with values of up to about 30 MiB of BLOB.
     package static let defaultMaxStatementBytes = 64 << 20
@@ -177,7 +186,7 @@ package final class ScriptLoader: ChunkSink {
                 waitForMore()
                 return
             case .line(let length, let consumed):
-                record(comment: String(decoding: UnsafeRawBufferPointer(start: p, count: length), as: UTF8.self))
+                try record(comment: String(decoding: UnsafeRawBufferPointer(start: p, count: length), as: UTF8.self))
                 pending.consume(consumed)
                 if consumed > length { line += 1 }
                 continue
@@ -233,6 +242,9 @@ package final class ScriptLoader: ChunkSink {
     }
 
     /// The id the SQLite thread knows `prefix` by; a new one is defined in `batch` first.
+    /// A script names each table's prefix once, its rows together, so a few ids suffice: past
+    /// `maxPrefixes` (or `maxPrefixBytes`) they are reused from 0, which bounds the prepared
+    /// statements a hostile script could make the SQLite thread cache (one per column list).
     private func prefixID(_ prefix: UnsafeRawBufferPointer, in batch: LoadBatch) -> UInt32 {
         if lastPrefix.count == prefix.count, lastPrefix.withUnsafeBytes({ $0.elementsEqual(prefix) }) { return lastPrefixID }
         let key = Array(prefix)
@@ -240,8 +252,13 @@ package final class ScriptLoader: ChunkSink {
         if let known = prefixIDs[key] {
             id = known
         } else {
+            if prefixIDs.count == Self.maxPrefixes || prefixBytes + key.count > Self.maxPrefixBytes {
+                prefixIDs.removeAll()
+                prefixBytes = 0
+            }
             id = UInt32(prefixIDs.count)
             prefixIDs[key] = id
+            prefixBytes += key.count
             batch.buffer.put(LoadOp.define.rawValue)
             batch.buffer.put(id)
             batch.buffer.put(UInt32(prefix.count))
@@ -285,12 +302,17 @@ package final class ScriptLoader: ChunkSink {
         isForeign = try DumpFormat.checkHeader(head, name: name, accepts: accepts)
     }
 
-    private func record(comment: String) {
+    private func record(comment: String) throws {
         if comment.hasPrefix(DumpFormat.trailerPrefix) {
             trailer = comment
         } else if comment.hasPrefix(SourceChecks.prefix) {
             sourceChecks = SourceChecks(line: comment)
-        } else if !seenStatement {
+        } else if !seenStatement && !isForeign {
+            headerBytes += comment.utf8.count
+            guard headerLines.count < Self.maxHeaderLines, headerBytes <= Self.maxHeaderBytes else {
+                throw DumpError(.invalidScript, "\(name): the header runs past \(Self.maxHeaderLines) lines or \(Self.maxHeaderBytes >> 20) MiB "
+                                + "before the first statement, where Backstream writes one line per table; the backup is damaged or not Backstream's")
+            }
             headerLines.append(comment)
         }
     }

@@ -177,6 +177,49 @@ struct RestoreSafetyTests {
         #expect(restorePeak < 96 * 1024, "restore peak RSS \(restorePeak) KiB")
     }
 
+    @Test("a header naming tables millions of times fails at its bound; one naming a table twice counts it once")
+    func hostileHeader() throws {
+        let dir = try TemporaryDirectory("safety-header")
+        defer { dir.remove() }
+        let store = try StoreUnderTest.make("folder", in: dir)
+        // 930 KB of gzip held 10M header lines: 2 GB of RSS and 200 s counting one table again and again.
+        let endless = String(repeating: "-- table: 1 \"t\"\n", count: 300_000)
+        try store.put(Self.key, bytes: try Self.gzip(Self.framed("").replacingOccurrences(of: "-- rows: 0\n", with: "-- rows: 0\n" + endless), in: dir),
+                      scratch: dir)
+        let (refused, peak) = try Self.measured(["verify", Self.key, "--store", store.url])
+        #expect(refused.status != 0)
+        #expect((refused.stdoutText + refused.stderrText).contains("the header runs past 200000 lines"), "\(refused.stdoutText)\(refused.stderrText)")
+        #expect(peak < 96 * 1024, "peak RSS \(peak) KiB")
+
+        let twice = Self.framed("INSERT INTO \"t\" VALUES(1);").replacingOccurrences(
+            of: "-- rows: 0\n", with: "-- rows: 1\n" + String(repeating: "-- table: 1 \"t\"\n", count: 1000) + "-- table: 0 \"gone\"\n")
+        try store.put(Self.key, bytes: try Self.gzip(twice, in: dir), scratch: dir)
+        let verify = try store.run(["verify", Self.key])
+        #expect(verify.status != 0)
+        #expect(verify.stdoutText.contains("the dump header names table t more than once"), "\(verify.stdoutText)")
+        #expect(verify.stdoutText.contains("the dump header names table gone, which the script did not create"), "\(verify.stdoutText)")
+    }
+
+    @Test("inserts with a different column list each (40,000 of them) restore in bounded memory")
+    func distinctColumnLists() throws {
+        let dir = try TemporaryDirectory("safety-prefixes")
+        defer { dir.remove() }
+        let store = try StoreUnderTest.make("folder", in: dir)
+        let object = dir.file("store/\(Self.key)")
+        try FileManager.default.createDirectory(atPath: (object as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // Each line's spacing makes a new prefix: a prepared statement each, once all kept (3 KB apiece).
+        let lines = "for i in range(40000): print('INSERT INTO \"t\"(' + ' ' * (i % 200) + '\"x\"' + ' ' * (i // 200) + ') VALUES(' + str(i) + ');')"
+        let head = Self.framed("").components(separatedBy: "COMMIT;")[0]
+        let made = try ProcessRunner.shell("""
+            { printf '%s' '\(head)'; python3 -c "\(lines.replacingOccurrences(of: "\"", with: "\\\""))"; printf 'COMMIT;\\n-- Backstream dump complete: 1 tables, 40000 rows.\\n'; } | gzip -1 > '\(object)'
+            """)
+        #expect(made.status == 0, "\(made.stderrText)")
+        let (restore, peak) = try Self.measured(["restore", Self.key, "--into", dir.file("r.db"), "--store", store.url])
+        #expect(restore.status == 0, "\(restore.stdoutText)\(restore.stderrText)")
+        #expect(try ProcessRunner.run(["sqlite3", dir.file("r.db"), "SELECT count(*), sum(x) FROM t"]).stdoutText == "40000|799980000\n")
+        #expect(peak < 96 * 1024, "peak RSS \(peak) KiB")
+    }
+
     @Test("empty, non-dump and truncated objects fail verify with the reason")
     func notABackup() throws {
         let dir = try TemporaryDirectory("safety-empty")

@@ -77,4 +77,29 @@ struct ScriptLoaderTests {
             "\(error)".contains("truncated") || "\(error)".contains("failed")
         }
     }
+
+    @Test("rows of more tables and column lists than the loader keeps statements for land where they belong")
+    func manyPrefixes() throws {
+        let dir = try TemporaryDirectory("loader-prefixes")
+        defer { dir.remove() }
+        // 150 tables, three column lists each, visited round-robin three times: ids are reused
+        // (64 at most) while the rows go on alternating between them.
+        var script = "-- Backstream SQL dump\n-- format: 1\nBEGIN TRANSACTION;\n"
+        for t in 0..<150 { script += "CREATE TABLE t\(t)(a, b);\n" }
+        for round in 0..<3 {
+            for t in 0..<150 {
+                script += "INSERT INTO \"t\(t)\" VALUES(\(round),\(t));\n"
+                script += "INSERT INTO \"t\(t)\"(\"b\",\"a\") VALUES(\(t),\(round + 10));\n"
+                script += "INSERT INTO \"t\(t)\"( \"a\") VALUES(\(round + 20));\n"
+            }
+        }
+        script += "COMMIT;\n"
+        let loader = try load(Array(script.utf8), into: dir.file("r.db"), pieceSize: 1000)
+        #expect(loader.rowsInserted == 1350)
+        let check = try ProcessRunner.run(["sqlite3", dir.file("r.db"), """
+            SELECT count(*) FROM t0; SELECT count(*) FROM t149 WHERE b = 149;
+            SELECT group_concat(a) FROM (SELECT a FROM t77 ORDER BY rowid);
+            """])
+        #expect(check.stdoutText == "9\n6\n0,10,20,1,11,21,2,12,22\n", "\(check.stdoutText)")
+    }
 }
