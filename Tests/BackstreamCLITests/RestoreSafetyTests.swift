@@ -34,13 +34,23 @@ struct RestoreSafetyTests {
         return result.stdout
     }
 
-    /// `dir/app.db`, made by the sqlite3 shell from `sql`.
+    /// `dir/app.db`, made from `sql`.
     static func database(_ sql: String, in dir: TemporaryDirectory) throws -> String {
         let path = dir.file("app.db")
-        let made = try ProcessRunner.run(["sqlite3", path, sql])
-        #expect(made.status == 0, "\(made.stderrText)")
+        try TestDatabase(path).execute(sql)
         return path
     }
+
+    /// The folder store's file for `key` (its folder made), for a test that writes the object
+    /// with a shell pipeline continuing `openScript`.
+    static func objectFile(in dir: TemporaryDirectory) throws -> String {
+        let object = dir.file("store/\(Self.key)")
+        try FileManager.default.createDirectory(atPath: (object as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        return object
+    }
+
+    /// A framed script up to its COMMIT.
+    static let openScript = framed("").components(separatedBy: "COMMIT;")[0]
 
     /// Runs backstream under /usr/bin/time: its result and its peak RSS in KiB.
     static func measured(_ arguments: [String]) throws -> (ProcessResult, peakKiB: Int) {
@@ -106,11 +116,9 @@ struct RestoreSafetyTests {
         let dir = try TemporaryDirectory("safety-quote")
         defer { dir.remove() }
         let store = try StoreUnderTest.make("folder", in: dir)
-        let object = dir.file("store/\(Self.key)")
-        try FileManager.default.createDirectory(atPath: (object as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let header = Self.framed("").components(separatedBy: "COMMIT;")[0]
+        let object = try Self.objectFile(in: dir)
         let made = try ProcessRunner.shell("""
-            { printf '%s' '\(header)'; printf "INSERT INTO \\"t\\" VALUES('"; head -c 200000000 /dev/zero | tr '\\0' a; } | gzip -1 > '\(object)'
+            { printf '%s' '\(Self.openScript)'; printf "INSERT INTO \\"t\\" VALUES('"; head -c 200000000 /dev/zero | tr '\\0' a; } | gzip -1 > '\(object)'
             """)
         #expect(made.status == 0, "\(made.stderrText)")
         for arguments in [["verify", Self.key], ["restore", Self.key, "--into", dir.file("r.db")]] {
@@ -205,13 +213,11 @@ struct RestoreSafetyTests {
         let dir = try TemporaryDirectory("safety-prefixes")
         defer { dir.remove() }
         let store = try StoreUnderTest.make("folder", in: dir)
-        let object = dir.file("store/\(Self.key)")
-        try FileManager.default.createDirectory(atPath: (object as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let object = try Self.objectFile(in: dir)
         // Each line's spacing makes a new prefix: a prepared statement each, once all kept (3 KB apiece).
         let lines = "for i in range(40000): print('INSERT INTO \"t\"(' + ' ' * (i % 200) + '\"x\"' + ' ' * (i // 200) + ') VALUES(' + str(i) + ');')"
-        let head = Self.framed("").components(separatedBy: "COMMIT;")[0]
         let made = try ProcessRunner.shell("""
-            { printf '%s' '\(head)'; python3 -c "\(lines.replacingOccurrences(of: "\"", with: "\\\""))"; printf 'COMMIT;\\n-- Backstream dump complete: 1 tables, 40000 rows.\\n'; } | gzip -1 > '\(object)'
+            { printf '%s' '\(Self.openScript)'; python3 -c "\(lines.replacingOccurrences(of: "\"", with: "\\\""))"; printf 'COMMIT;\\n-- Backstream dump complete: 1 tables, 40000 rows.\\n'; } | gzip -1 > '\(object)'
             """)
         #expect(made.status == 0, "\(made.stderrText)")
         let (restore, peak) = try Self.measured(["restore", Self.key, "--into", dir.file("r.db"), "--store", store.url])

@@ -27,8 +27,7 @@ struct SourceChecksTests {
 
     static func database(_ sql: String, in dir: TemporaryDirectory) throws -> Connection {
         let path = dir.file("fk.db")
-        let made = try ProcessRunner.run(["sqlite3", path, sql])
-        #expect(made.status == 0, "\(made.stderrText)")
+        try TestDatabase(path).execute(sql)
         return try Connection(path: path, readOnly: true)
     }
 
